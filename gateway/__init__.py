@@ -1,0 +1,1 @@
+"""The edge daemon: config, device registry, health state machine, spool, uplink."""

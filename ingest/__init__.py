@@ -1,0 +1,1 @@
+"""The central service: MQTT consumer, database writer, schema, indicators, API."""

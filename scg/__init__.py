@@ -1,0 +1,1 @@
+"""The `scg` command, the demo, and the local services (broker, database) they start."""
