@@ -233,7 +233,7 @@ def _decode_item(raw: Any, limits: Limits) -> Item:
     if kind == "event":
         sev = raw.get("severity")
         try:
-            severity = Severity(sev)
+            severity = Severity(str(sev))
         except ValueError:
             raise ValueError(f"event severity {sev!r} is not one of "
                              f"{', '.join(s.value for s in Severity)}") from None
@@ -245,7 +245,7 @@ def _decode_item(raw: Any, limits: Limits) -> Item:
     if kind == "state":
         st = raw.get("state")
         try:
-            state = DeviceState(st)
+            state = DeviceState(str(st))
         except ValueError:
             raise ValueError(f"state {st!r} is not one of "
                              f"{', '.join(s.value for s in DeviceState)}") from None

@@ -55,7 +55,8 @@ class Mosquitto:
             f"log_dest file {self.log}",
         ]
         if os.geteuid() == 0:
-            lines.append("user root")  # otherwise mosquitto switches to 'mosquitto' and loses the dir
+            # As root, mosquitto would switch to user "mosquitto" and lose its folder.
+            lines.append("user root")
         return "\n".join(lines) + "\n"
 
     def start(self) -> None:

@@ -25,7 +25,7 @@ def find_bindir() -> Path:
     candidates = [Path(os.path.realpath(pg_ctl)).parent] if pg_ctl else []
     candidates += [Path(p) for p in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)]
     try:
-        import pgserver  # type: ignore[import-not-found]  # optional wheel with PG binaries
+        import pgserver  # optional wheel that carries PostgreSQL binaries
 
         candidates.append(Path(pgserver.__file__).parent / "pginstall" / "bin")
     except ImportError:

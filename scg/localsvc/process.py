@@ -52,7 +52,7 @@ def spawn(cmd: Sequence[str], *, log: Path | None = None, user: str | None = Non
 
 
 def run_as(cmd: Sequence[str], *, user: str | None = None, timeout: float = 120) -> str:
-    """Run `cmd` to completion (as `user` if given); raise RuntimeError with its output on failure."""
+    """Run `cmd` to completion (as `user` if given); raise RuntimeError with output on failure."""
     proc = subprocess.run(list(cmd), capture_output=True, text=True, timeout=timeout,
                           preexec_fn=_child_setup(user, signal.SIGKILL), check=False)
     if proc.returncode != 0:
