@@ -1,0 +1,155 @@
+"""One device message -> readings, condition values and momentary events, by its profile.
+
+Pure and stateless: problems are collected, never raised, so one bad field costs only
+that field, and the caller decides what a bad message means for the device's health.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from drivers.mqtt.profile import EventRule, Profile, ReadingRule
+from telemetry import Event, Reading, parse_time
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "nothing"
+
+
+MISSING: Final = _Missing()
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """The present value of a condition event of one device, for the edge detector."""
+
+    rule: EventRule
+    active: bool
+    data: dict[str, Any]
+
+
+@dataclass(slots=True)
+class Decoded:
+    """What one message said. `problems` are complete sentences naming field, expected, got."""
+
+    time: datetime | None
+    readings: list[Reading] = field(default_factory=list)
+    conditions: list[Condition] = field(default_factory=list)
+    momentary: list[Event] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def decode_message(profile: Profile, device: str, payload: bytes,
+                   received: datetime) -> Decoded:
+    """Decode `payload` from `device`; `received` is the time used when the profile has none."""
+    try:
+        doc = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return Decoded(None, problems=[f"payload: expected a JSON object, got "
+                                       f"{_snippet(payload)} (not JSON)"])
+    if not isinstance(doc, dict):
+        return Decoded(None, problems=[f"payload: expected a JSON object, got {_got(doc)}"])
+    time = _time(profile, doc, received)
+    if isinstance(time, str):
+        return Decoded(None, problems=[time])
+    out = Decoded(time)
+    for rule in profile.readings:
+        _reading(rule, device, doc, time, out)
+    for event in profile.events:
+        _event(event, device, doc, time, out)
+    return out
+
+
+def lookup(doc: dict[str, Any], path: str) -> Any:
+    """The value at a dotted path such as `faults.lamp`, or MISSING."""
+    value: Any = doc
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return MISSING
+        value = value[part]
+    return value
+
+
+def _time(profile: Profile, doc: dict[str, Any], received: datetime) -> datetime | str:
+    """The message time, or a problem sentence."""
+    if profile.time is None:
+        return received
+    rule = profile.time
+    raw = lookup(doc, rule.field)
+    if rule.format == "rfc3339":
+        try:
+            return parse_time(raw, rule.field)
+        except ValueError:
+            return (f"field {rule.field!r}: expected an RFC 3339 time with a zone such as "
+                    f"2026-11-23T08:00:00.123Z, got {_got(raw)}")
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
+        return f"field {rule.field!r}: expected {rule.format} (a number), got {_got(raw)}"
+    seconds = raw / 1000 if rule.format == "epoch_ms" else raw
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        return f"field {rule.field!r}: expected a plausible {rule.format} time, got {raw!r}"
+
+
+def _reading(rule: ReadingRule, device: str, doc: dict[str, Any], time: datetime,
+             out: Decoded) -> None:
+    raw = lookup(doc, rule.field)
+    if raw is MISSING and rule.optional:
+        return
+    if rule.type == "bool":
+        if not isinstance(raw, bool):
+            out.problems.append(f"field {rule.field!r}: expected true or false, got {_got(raw)}")
+            return
+        out.readings.append(Reading(device, rule.metric, time, 1.0 if raw else 0.0))
+        return
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
+        out.problems.append(f"field {rule.field!r}: expected a number, got {_got(raw)}")
+        return
+    out.readings.append(Reading(device, rule.metric, time, float(raw) * rule.scale))
+
+
+def _event(rule: EventRule, device: str, doc: dict[str, Any], time: datetime,
+           out: Decoded) -> None:
+    raw = lookup(doc, rule.field)
+    if raw is MISSING and rule.optional:
+        return
+    if rule.equals is None:
+        if not isinstance(raw, bool):
+            out.problems.append(f"field {rule.field!r}: expected true or false, got {_got(raw)}")
+            return
+        active = raw
+    else:
+        if raw is MISSING:
+            out.problems.append(f"field {rule.field!r}: expected one of "
+                                f"{', '.join(map(repr, rule.equals))}, got nothing (absent)")
+            return
+        # `True == 1` in Python; a device sending 1 must not match `equals: true`.
+        active = any(type(raw) is type(v) and raw == v for v in rule.equals)
+    data = {key: value for key, path in rule.data
+            if (value := lookup(doc, path)) is not MISSING}
+    if rule.kind == "momentary":
+        if active:
+            out.momentary.append(Event(device, rule.type, rule.severity, time, None, data))
+    else:
+        out.conditions.append(Condition(rule, active, data))
+
+
+def _got(value: Any) -> str:
+    if value is MISSING:
+        return "nothing (field absent)"
+    kind = {dict: "an object", list: "an array", str: "the string", bool: "the boolean",
+            type(None): "null"}.get(type(value), "the number")
+    if isinstance(value, dict | list) or value is None:
+        return kind
+    text = json.dumps(value, ensure_ascii=False)
+    return f"{kind} {text if len(text) <= 60 else text[:57] + '...'}"
+
+
+def _snippet(payload: bytes) -> str:
+    text = payload[:40].decode("utf-8", "replace")
+    return repr(text + ("..." if len(payload) > 40 else ""))
