@@ -1,0 +1,229 @@
+"""The edge daemon wired together: drivers feed the spool and the health state machine,
+the uplink drains the spool north, and the gateway reports on itself.
+
+A driver that crashes is logged with its traceback and recreated after a backoff; it
+never takes down the gateway or the other drivers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sqlite3
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from drivers.base import Driver, Observation
+from gateway.config import ConfigError, GatewayConfig
+from gateway.health import Health
+from gateway.registry import build_drivers, create_driver
+from gateway.spool import Spool
+from gateway.uplink import Uplink
+from telemetry import Item, Reading
+from telemetry.backoff import Backoff
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+_CLOCK_JUMP = timedelta(seconds=2)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class GatewaySink:
+    """What drivers report into: items go to the spool; observations go to health, and the
+    state changes health decides go to the spool too. Never raises into a driver.
+
+    It also keeps health honest about time: edge boxes without a real-time clock jump
+    forward when NTP first syncs, and that jump must not look like every device falling
+    silent. Each health call first compares the wall clock with the monotonic clock and
+    moves health's timers by any jump.
+    """
+
+    def __init__(self, spool: Spool, health: Health, clock: Clock = _utc_now) -> None:
+        self.spool = spool
+        self.clock = clock
+        self.health = health
+        self._failing = False
+        self._last = (clock(), time.monotonic())
+
+    def use_health(self, health: Health) -> None:
+        self.health = health
+        self._last = (self.clock(), time.monotonic())
+
+    def now(self) -> datetime:
+        """The wall-clock time, after moving health's timers by any jump of the clock."""
+        wall, mono = self.clock(), time.monotonic()
+        jump = (wall - self._last[0]) - timedelta(seconds=mono - self._last[1])
+        if abs(jump) > _CLOCK_JUMP:
+            log.warning("the system clock jumped by %+.1f s; device silence timers follow it",
+                        jump.total_seconds())
+            self.health.shift_clock(jump)
+        self._last = (wall, mono)
+        return wall
+
+    def emit(self, item: Item) -> None:
+        self._put(item)
+
+    def observe(self, observation: Observation) -> None:
+        change = self.health.observe(observation, self.now())
+        if change is not None:
+            self._put(change)
+
+    def tick(self) -> None:
+        """Count silent report periods as failures."""
+        for change in self.health.tick(self.now()):
+            self._put(change)
+
+    def _put(self, item: Item) -> None:
+        try:
+            self.spool.put(item)
+        except Exception:
+            # A full disk must not crash the drivers; say so once per stretch of failures.
+            if not self._failing:
+                log.exception("cannot write to the spool %s; items are kept in memory until "
+                              "it works again", self.spool.path)
+            self._failing = True
+        else:
+            if self._failing:
+                log.info("the spool %s is writable again", self.spool.path)
+            self._failing = False
+
+
+class Gateway:
+    """One edge gateway. Build it from a validated config, then `await run()` once.
+
+    Raises ConfigError at construction when a driver refuses its settings or profiles.
+    """
+
+    def __init__(self, config: GatewayConfig, *, self_report_every: float = 30.0,
+                 driver_restart: tuple[float, float] = (1.0, 60.0),
+                 clock: Clock = _utc_now) -> None:
+        self.config = config
+        self.clock = clock
+        self.self_report_every = self_report_every
+        self.driver_restart = driver_restart
+        self.drivers: dict[str, Driver] = build_drivers(config)
+        try:
+            self.spool = Spool(config.spool.path, config.spool.max_bytes)
+        except (OSError, sqlite3.Error) as exc:
+            raise ConfigError(config.source, [
+                f"spool.path: cannot open the spool {config.spool.path}: {exc}; check that "
+                "its folder can be created and written by the user the gateway runs as"]) \
+                from None
+        self.health = Health(config.devices, config.health.failures_to_offline, clock())
+        self.sink = GatewaySink(self.spool, self.health, clock)
+        self.uplink = Uplink(config.uplink, config.community, config.gateway, self.spool,
+                             batch_items=config.spool.batch_items,
+                             max_inflight=config.spool.max_inflight)
+        #: How many times each driver has been restarted after a crash.
+        self.restarts: dict[str, int] = dict.fromkeys(self.drivers, 0)
+        self._signalled: int | None = None
+
+    async def run(self, *, handle_signals: bool = False) -> None:
+        """Run until cancelled (or, with `handle_signals`, until SIGINT / SIGTERM, after
+        which it returns normally). On the way out: publish `offline`, disconnect, commit
+        the spool and close it."""
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+        signals = (signal.SIGINT, signal.SIGTERM) if handle_signals else ()
+        for sig in signals:
+            loop.add_signal_handler(sig, self._on_signal, sig, task)
+        # Missed report periods count from now, not from when the config was loaded.
+        self.health = Health(self.config.devices, self.config.health.failures_to_offline,
+                             self.clock())
+        self.sink.use_health(self.health)
+        stats = self.spool.stats()
+        per_driver = ", ".join(f"{name}: {len(devs)}"
+                               for name, devs in self.config.devices_by_driver().items())
+        log.info("gateway %s of community %s starting: %d devices (%s); uplink %s; spool %s "
+                 "holds %d items", self.config.gateway, self.config.community,
+                 len(self.config.devices), per_driver or "none", self.uplink.endpoint,
+                 self.spool.path, stats.items)
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                tasks.create_task(self.uplink.run(), name="uplink")
+                for name in self.drivers:
+                    tasks.create_task(self._supervise(name), name=f"driver {name}")
+                tasks.create_task(self._tick_health(), name="health")
+                tasks.create_task(self._report_self(), name="self-readings")
+        except asyncio.CancelledError:
+            if self._signalled is None:
+                raise
+            task.uncancel()  # we asked for this stop ourselves: a normal return
+        finally:
+            for sig in signals:
+                loop.remove_signal_handler(sig)
+            self.spool.close()
+            log.info("gateway %s stopped; %d items wait in the spool for the next start",
+                     self.config.gateway, self.spool.stats().items)
+
+    def _on_signal(self, sig: int, task: asyncio.Task[None]) -> None:
+        if self._signalled is None:
+            log.info("received %s; stopping", signal.Signals(sig).name)
+            self._signalled = sig
+            task.cancel()
+
+    async def _supervise(self, name: str) -> None:
+        """Run driver `name`; when it crashes (or returns), recreate it after a backoff."""
+        backoff = Backoff(*self.driver_restart)
+        loop = asyncio.get_running_loop()
+        devices = self.config.devices_by_driver()[name]
+        while True:
+            started = loop.time()
+            crash: Exception | None = None
+            try:
+                await self.drivers[name].run(self.sink)
+                problem = "stopped on its own (a driver should run until cancelled)"
+            except Exception as exc:
+                problem, crash = f"crashed: {type(exc).__name__}: {exc}", exc
+            if loop.time() - started > 10 * backoff.ceiling:
+                backoff.reset()  # it ran well for a long while: this is a new failure
+            delay = backoff.next()
+            log.error("driver %s %s; restarting it in %.1f s", name, problem, delay,
+                      exc_info=crash)
+            await asyncio.sleep(delay)
+            while True:
+                try:
+                    self.drivers[name] = create_driver(self.config, name, devices)
+                    break
+                except Exception:
+                    delay = backoff.next()
+                    log.exception("driver %s cannot be recreated; trying again in %.1f s",
+                                  name, delay)
+                    await asyncio.sleep(delay)
+            self.restarts[name] += 1
+
+    async def _tick_health(self) -> None:
+        """Count silent report periods as failures, a few times per shortest period."""
+        shortest = min((d.period.total_seconds() for d in self.config.devices), default=1.0)
+        interval = min(max(shortest / 5, 0.05), 1.0)
+        while True:
+            await asyncio.sleep(interval)
+            self.sink.tick()
+
+    async def _report_self(self) -> None:
+        """Readings about the gateway itself, with the gateway's id as device id."""
+        while True:
+            await asyncio.sleep(self.self_report_every)
+            self.report_self()
+
+    def report_self(self) -> None:
+        """Put one set of self-readings into the spool now."""
+        stats = self.spool.stats()
+        now = self.clock()
+        for metric, value in (("spool_items", stats.items), ("spool_bytes", stats.bytes),
+                              ("spool_dropped_total", stats.dropped_total),
+                              ("uplink_connected", int(self.uplink.connected))):
+            self.sink.emit(Reading(self.config.gateway, metric, now, float(value)))
+
+
+async def run_gateway(config: GatewayConfig) -> None:
+    """Run a gateway from `config` until SIGINT / SIGTERM."""
+    await Gateway(config).run(handle_signals=True)
