@@ -1,0 +1,5 @@
+"""The HTTP API of the central service: health, communities, indicators, devices."""
+
+from ingest.api.main import create_app
+
+__all__ = ["create_app"]

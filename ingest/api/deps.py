@@ -1,0 +1,34 @@
+"""Dependencies of the routes: a pooled database connection and the community asked for."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+
+Connection = Any  # asyncpg.Connection (asyncpg ships no type information)
+Record = Any
+
+
+async def get_conn(request: Request) -> AsyncIterator[Connection]:
+    async with request.app.state.pool.acquire() as conn:
+        yield conn
+
+
+ConnDep = Annotated[Connection, Depends(get_conn)]
+
+
+async def get_community(community_id: str, conn: ConnDep) -> Record:
+    row = await conn.fetchrow("SELECT id, name, district_code, households, imported_at "
+                              "FROM communities WHERE id = $1", community_id)
+    if row is None:
+        known = [r["id"] for r in await conn.fetch("SELECT id FROM communities ORDER BY id")]
+        listed = ", ".join(known) if known else "none imported yet"
+        raise HTTPException(404, f"community {community_id!r} is not in the inventory "
+                                 f"(known: {listed}); import it with `scg inventory import "
+                                 "FILE`")
+    return row
+
+
+CommunityDep = Annotated[Record, Depends(get_community)]

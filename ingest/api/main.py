@@ -1,0 +1,61 @@
+"""The FastAPI application: a connection pool for its lifetime and one router per resource."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from ingest.api.params import ParamError
+from ingest.api.routes import communities, devices, health, indicators
+from ingest.dsn import redact
+
+log = logging.getLogger(__name__)
+
+DATABASE_ERRORS = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+                   asyncpg.CannotConnectNowError, TimeoutError)
+
+
+def create_app(database_url: str) -> FastAPI:
+    """The API over the database at `database_url` (migrated; see `scg db migrate`)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # min_size=0: the API starts (and /healthz says why) even while the database is down.
+        app.state.pool = await asyncpg.create_pool(database_url, min_size=0, max_size=10,
+                                                   timeout=10)
+        app.state.database_url = database_url
+        try:
+            yield
+        finally:
+            await app.state.pool.close()
+
+    app = FastAPI(
+        title="scg",
+        summary="Smart-community acceptance indicators measured from the devices themselves.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+
+    @app.exception_handler(ParamError)
+    async def bad_param(request: Request, exc: ParamError) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": str(exc)})
+
+    async def database_down(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("database unavailable for %s: %s", request.url.path, exc)
+        return JSONResponse(status_code=503, content={
+            "detail": f"the database at {redact(database_url)} is unavailable "
+                      f"({type(exc).__name__}: {exc}); try again shortly"})
+
+    for error in DATABASE_ERRORS:
+        app.add_exception_handler(error, database_down)
+
+    app.include_router(health.router)
+    app.include_router(communities.router)
+    app.include_router(indicators.router)
+    app.include_router(devices.router)
+    return app

@@ -1,0 +1,91 @@
+"""Response shapes, for validation and for the OpenAPI page at /docs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Status = Literal["pass", "fail", "not_required", "no_data"]
+DeviceStateName = Literal["online", "degraded", "offline", "unknown", "unmonitored"]
+
+
+class Health(BaseModel):
+    status: Literal["ok", "error"]
+    database: str = Field(description="'ok', or why the database cannot be used")
+    storage: str = Field(description="timescaledb, postgresql, or unmigrated")
+    storage_note: str = ""
+
+
+class DeviceCounts(BaseModel):
+    total: int
+    by_kind: dict[str, int]
+    by_state: dict[str, int]
+
+
+class CommunityOut(BaseModel):
+    id: str
+    name: str
+    district: str = Field(description="GB/T 2260 district code")
+    households: int | None
+    imported_at: datetime
+    devices: DeviceCounts
+
+
+class WindowOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: datetime = Field(alias="from")
+    to: datetime
+    seconds: int
+
+
+class TiersThresholds(BaseModel):
+    basic: float | None = Field(description="percent required, null when not required")
+    growth: float | None
+
+
+class TiersStatus(BaseModel):
+    basic: Status
+    growth: Status
+
+
+class IndicatorDevices(BaseModel):
+    numerator: list[str]
+    denominator: list[str]
+
+
+class IndicatorOut(BaseModel):
+    id: str = Field(description="stable indicator id, e.g. smart_lighting_rate")
+    value: float | None = Field(description="percent, one decimal; null when the "
+                                            "denominator is 0")
+    numerator: int
+    denominator: int
+    unit: str
+    as_of: datetime
+    window: WindowOut
+    thresholds: TiersThresholds
+    status: TiersStatus
+    devices: IndicatorDevices
+    breakdown: dict[str, list[str]] = Field(description="devices left out of the "
+                                                        "numerator, by reason")
+
+
+class DeviceOut(BaseModel):
+    id: str
+    kind: str
+    name: str | None
+    compound: str | None
+    building: str | None
+    public: bool
+    gateway: str | None
+    protocol: str | None
+    address: str | None
+    capabilities: list[str]
+    state: DeviceStateName = Field(description="effective state: unknown while the gateway "
+                                               "is offline; unmonitored without a protocol")
+    edge_state: str | None = Field(description="the state last reported by the gateway")
+    since: datetime | None
+    reason: str | None
+    last_seen: datetime | None

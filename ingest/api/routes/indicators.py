@@ -1,0 +1,30 @@
+"""GET /api/communities/{id}/indicators: the measured indicators, live or as of a time."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from ingest.api.deps import CommunityDep, ConnDep
+from ingest.api.models import IndicatorOut
+from ingest.api.params import parse_as_of, parse_window
+from ingest.indicators.load import compute_indicators
+from ingest.indicators.model import DEFAULT_WINDOW
+
+router = APIRouter(prefix="/api/communities", tags=["indicators"])
+
+
+@router.get("/{community_id}/indicators", response_model=list[IndicatorOut])
+async def community_indicators(
+    community: CommunityDep,
+    conn: ConnDep,
+    as_of: Annotated[str | None, Query(
+        description="RFC 3339 time with zone, e.g. 2026-11-23T08:00:00Z; default now")] = None,
+    window: Annotated[str | None, Query(
+        description="ISO 8601 duration (PT24H, P7D) or seconds; default PT24H")] = None,
+) -> list[dict[str, Any]]:
+    at = parse_as_of(as_of)
+    span = parse_window(window, DEFAULT_WINDOW)
+    results = await compute_indicators(conn, community["id"], at, span)
+    return [r.to_dict() for r in results]

@@ -1,0 +1,27 @@
+"""Measured indicators: pure evaluators over device facts, thresholds as data, SQL loaders.
+
+Every result carries its numerator, denominator, window and the devices behind it, so an
+assessor can check a figure by hand (see INDICATORS.md for the definitions).
+"""
+
+from ingest.indicators.lighting import (
+    SMART_FUNCTIONS,
+    LightFact,
+    has_smart_controller,
+    smart_lighting_rate,
+)
+from ingest.indicators.model import (
+    DEFAULT_WINDOW,
+    IndicatorResult,
+    Status,
+    Thresholds,
+    Window,
+    status_for,
+)
+from ingest.indicators.thresholds import ThresholdError, load_thresholds, thresholds_for
+
+__all__ = [
+    "DEFAULT_WINDOW", "SMART_FUNCTIONS", "IndicatorResult", "LightFact", "Status",
+    "ThresholdError", "Thresholds", "Window", "has_smart_controller", "load_thresholds",
+    "smart_lighting_rate", "status_for", "thresholds_for",
+]

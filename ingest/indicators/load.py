@@ -1,0 +1,65 @@
+"""The thin SQL layer: load device facts for the pure evaluators and run them.
+
+Effective states come from the `device_effective_state` view (a device behind an offline
+gateway is `unknown`). For an `as_of` in the past, a light seen after `as_of` gets its
+last report up to `as_of` from the stored readings and events instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from ingest.indicators import lighting
+from ingest.indicators.lighting import LightFact, has_smart_controller, smart_lighting_rate
+from ingest.indicators.model import IndicatorResult
+
+Connection = Any  # asyncpg.Connection; asyncpg ships no type information
+
+
+async def load_light_facts(conn: Connection, community: str, as_of: datetime,
+                           window: timedelta) -> list[LightFact]:
+    """The lights of `community` with what the smart-lighting rate needs to know."""
+    rows = await conn.fetch(
+        """SELECT device, public, protocol, capabilities, state, last_seen
+           FROM device_effective_state WHERE community = $1 AND kind = 'light'
+           ORDER BY device""", community)
+    last_seen: dict[str, datetime | None] = {r["device"]: r["last_seen"] for r in rows}
+    later = [d for d, t in last_seen.items() if t is not None and t > as_of]
+    if later:
+        history = await conn.fetch(
+            """SELECT device, max(time) AS seen FROM (
+                   SELECT device, time FROM readings
+                   WHERE community = $1 AND device = ANY($2) AND time >= $3 AND time <= $4
+                   UNION ALL
+                   SELECT device, time FROM events
+                   WHERE community = $1 AND device = ANY($2) AND time >= $3 AND time <= $4
+               ) seen GROUP BY device""", community, later, as_of - window, as_of)
+        found = {r["device"]: r["seen"] for r in history}
+        for device in later:
+            last_seen[device] = found.get(device)
+    return [LightFact(id=r["device"], public=r["public"],
+                      has_controller=has_smart_controller(r["protocol"], r["capabilities"]),
+                      state=r["state"], last_seen=last_seen[r["device"]])
+            for r in rows]
+
+
+async def _lighting(conn: Connection, community: str, as_of: datetime,
+                    window: timedelta) -> IndicatorResult:
+    facts = await load_light_facts(conn, community, as_of, window)
+    return smart_lighting_rate(facts, as_of, window)
+
+
+Evaluator = Callable[[Connection, str, datetime, timedelta], Awaitable[IndicatorResult]]
+
+#: The measured indicators computed so far, by their stable id (INDICATORS.md).
+INDICATORS: Final[dict[str, Evaluator]] = {lighting.INDICATOR_ID: _lighting}
+
+
+async def compute_indicators(conn: Connection, community: str, as_of: datetime,
+                             window: timedelta) -> list[IndicatorResult]:
+    """Every measured indicator of `community` at `as_of` over `window`, in id order."""
+    return [await INDICATORS[ident](conn, community, as_of, window)
+            for ident in sorted(INDICATORS)]
+

@@ -1,0 +1,111 @@
+"""The result every indicator returns, and how a value is judged against a tier threshold."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, Literal
+
+Status = Literal["pass", "fail", "not_required", "no_data"]
+TIERS: Final = ("basic", "growth")
+
+#: Window of the live indicators unless the caller asks for another.
+DEFAULT_WINDOW: Final = timedelta(hours=24)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The period `[start, end]` the figure covers; `end` is the result's as_of."""
+
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def ending(cls, as_of: datetime, length: timedelta) -> Window:
+        if as_of.tzinfo is None:
+            raise ValueError(f"as_of {as_of!r} has no timezone; use an aware UTC datetime")
+        if length <= timedelta(0):
+            raise ValueError(f"window must be longer than zero, got {length}")
+        return cls(as_of - length, as_of)
+
+    @property
+    def seconds(self) -> int:
+        return int((self.end - self.start).total_seconds())
+
+    def contains(self, t: datetime | None) -> bool:
+        return t is not None and self.start <= t <= self.end
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Required percentage per tier; None where the tier does not require the indicator."""
+
+    basic: float | None = None
+    growth: float | None = None
+
+
+def status_for(numerator: int, denominator: int, threshold: float | None) -> Status:
+    """Judge numerator / denominator against a percentage, exactly (no rounding first)."""
+    if threshold is None:
+        return "not_required"
+    if denominator == 0:
+        return "no_data"
+    return "pass" if numerator * 100 >= threshold * denominator else "fail"
+
+
+def percent(numerator: int, denominator: int) -> float | None:
+    """The rate in percent with one decimal, None when there is nothing to divide by."""
+    if denominator == 0:
+        return None
+    return round(100 * numerator / denominator, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorResult:
+    """One measured indicator for one community, with the evidence behind it.
+
+    `devices` lists the ids in the numerator and the denominator; `breakdown` lists, per
+    reason, the devices left out of the numerator (or of the whole figure).
+    """
+
+    id: str
+    numerator: int
+    denominator: int
+    as_of: datetime
+    window: Window
+    thresholds: Thresholds
+    numerator_devices: tuple[str, ...] = ()
+    denominator_devices: tuple[str, ...] = ()
+    breakdown: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    unit: str = "%"
+
+    @property
+    def value(self) -> float | None:
+        return percent(self.numerator, self.denominator)
+
+    @property
+    def status(self) -> dict[str, Status]:
+        return {"basic": status_for(self.numerator, self.denominator, self.thresholds.basic),
+                "growth": status_for(self.numerator, self.denominator, self.thresholds.growth)}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form served by the API."""
+        return {
+            "id": self.id,
+            "value": self.value,
+            "numerator": self.numerator,
+            "denominator": self.denominator,
+            "unit": self.unit,
+            "as_of": _iso(self.as_of),
+            "window": {"from": _iso(self.window.start), "to": _iso(self.window.end),
+                       "seconds": self.window.seconds},
+            "thresholds": {"basic": self.thresholds.basic, "growth": self.thresholds.growth},
+            "status": self.status,
+            "devices": {"numerator": list(self.numerator_devices),
+                        "denominator": list(self.denominator_devices)},
+            "breakdown": {reason: list(ids) for reason, ids in self.breakdown.items()},
+        }
+
+
+def _iso(t: datetime) -> str:
+    return t.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,351 @@
+"""Parse and validate inventory YAML into an Inventory, collecting every problem.
+
+Each problem names the key path (`devices[12].compound`), what was found and the fix;
+template rows (`repeat`, `start`, `{n:03d}`) expand into one device per n.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Final
+
+import yaml
+
+from ingest.inventory.model import (
+    KINDS,
+    PROTOCOLS,
+    Building,
+    Community,
+    Compound,
+    Device,
+    Inventory,
+    InventoryError,
+)
+from telemetry.topics import TopicError, check_id
+
+_COMMUNITY_KEYS: Final = ("id", "name", "district", "households")
+_COMPOUND_KEYS: Final = ("id", "name", "closed", "ebikes", "attrs")
+_BUILDING_KEYS: Final = ("id", "compound", "floors", "residential", "attrs")
+_DEVICE_KEYS: Final = ("id", "kind", "name", "compound", "building", "public", "gateway",
+                       "protocol", "address", "capabilities", "attrs", "repeat", "start")
+_TOP_KEYS: Final = ("community", "compounds", "buildings", "devices")
+_PLACEHOLDER_RE: Final = re.compile(r"\{n(?::[^}]*)?\}")
+_DISTRICT_RE: Final = re.compile(r"^[0-9]{6}$")
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key given twice in one mapping (PyYAML keeps the last)."""
+
+
+def _mapping_no_duplicates(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key!r} appears twice in one mapping", key_node.start_mark)
+        seen.add(key)
+    loader.flatten_mapping(node)
+    return dict(loader.construct_pairs(node))
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+                              _mapping_no_duplicates)
+
+
+def load_inventory(path: str | Path) -> Inventory:
+    """Read and validate the inventory file at `path`; raise InventoryError listing problems."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InventoryError(str(p), [f"cannot read the file: {exc.strerror or exc}"]) from None
+    return parse_inventory(text, source=str(p))
+
+
+def parse_inventory(text: str, source: str = "<inventory>") -> Inventory:
+    """Validate inventory YAML `text` (from `source`, used in messages) into an Inventory."""
+    try:
+        doc = yaml.load(text, Loader=_StrictLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise InventoryError(source, [f"{where}not valid YAML: {problem}"]) from None
+    return _Parser(source).parse(doc)
+
+
+class _Parser:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.problems: list[str] = []
+
+    def fail(self, path: str, message: str) -> None:
+        line = f"{path}: {message}" if path else message
+        if line not in self.problems:  # template rows repeat the same fault once per copy
+            self.problems.append(line)
+
+    # -- typed field readers: record a problem and return the default on a bad value
+
+    def text(self, row: dict[str, Any], key: str, path: str, *, required: bool = False,
+             ident: bool = False) -> str | None:
+        value = row.get(key)
+        if value is None:
+            if required:
+                self.fail(f"{path}.{key}", "is required")
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.fail(f"{path}.{key}", f"must be a non-empty string, got {value!r}"
+                      + ("; quote it" if isinstance(value, int | float) else ""))
+            return None
+        if ident and (any(c in value for c in "/+#") or len(value) > 128):
+            self.fail(f"{path}.{key}", f"{value!r} cannot be an id: use at most 128 "
+                      "characters and no '/', '+' or '#'")
+            return None
+        return value
+
+    def flag(self, row: dict[str, Any], key: str, path: str, default: bool) -> bool:
+        value = row.get(key, default)
+        if not isinstance(value, bool):
+            self.fail(f"{path}.{key}", f"must be true or false, got {value!r}")
+            return default
+        return value
+
+    def count(self, row: dict[str, Any], key: str, path: str, minimum: int) -> int | None:
+        value = row.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            self.fail(f"{path}.{key}", f"must be a whole number >= {minimum}, got {value!r}")
+            return None
+        return value
+
+    def attrs(self, row: dict[str, Any], path: str) -> dict[str, Any]:
+        value = row.get("attrs", {})
+        if not isinstance(value, dict):
+            self.fail(f"{path}.attrs", f"must be a mapping of extra facts, got {value!r}")
+            return {}
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError):
+            self.fail(f"{path}.attrs", "must hold only strings, numbers, booleans, lists "
+                      "and mappings (it is stored as JSON)")
+            return {}
+        return value
+
+    def known_keys(self, row: dict[str, Any], allowed: tuple[str, ...], path: str) -> None:
+        for key in row:
+            if key not in allowed:
+                self.fail(f"{path}.{key}", f"unknown key; known keys are {', '.join(allowed)} "
+                          "(put other facts under attrs)")
+
+    def rows(self, doc: dict[str, Any], key: str) -> list[tuple[str, dict[str, Any]]]:
+        value = doc.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.fail(key, f"must be a list of mappings, got {type(value).__name__}")
+            return []
+        out = []
+        for i, row in enumerate(value):
+            if isinstance(row, dict):
+                out.append((f"{key}[{i}]", row))
+            else:
+                self.fail(f"{key}[{i}]", f"must be a mapping (id: ..., ...), got {row!r}")
+        return out
+
+    # -- sections
+
+    def parse(self, doc: Any) -> Inventory:
+        if not isinstance(doc, dict):
+            raise InventoryError(self.source, ["the file must be a mapping with keys "
+                                               f"{', '.join(_TOP_KEYS)}"])
+        self.known_keys(doc, _TOP_KEYS, "")
+        community = self.community(doc.get("community"))
+        compounds = self.compounds(doc)
+        compound_ids = {c.id for c in compounds}
+        buildings = self.buildings(doc, compound_ids)
+        devices = self.devices(doc, compound_ids, {b.id: b for b in buildings})
+        if self.problems or community is None:
+            raise InventoryError(self.source, self.problems)
+        return Inventory(community, tuple(compounds), tuple(buildings), tuple(devices),
+                         self.source)
+
+    def community(self, row: Any) -> Community | None:
+        if not isinstance(row, dict):
+            self.fail("community", "is required: a mapping with id, name, district "
+                      "(6-digit GB/T 2260 code) and optionally households")
+            return None
+        self.known_keys(row, _COMMUNITY_KEYS, "community")
+        cid = self.text(row, "id", "community", required=True)
+        if cid is not None:
+            try:
+                check_id(cid, "community")
+            except TopicError as exc:
+                self.fail("community.id", str(exc))
+        name = self.text(row, "name", "community", required=True)
+        district = row.get("district")
+        if isinstance(district, int) and not isinstance(district, bool):
+            district = str(district)
+        if not isinstance(district, str) or not _DISTRICT_RE.match(district):
+            self.fail("community.district", f"must be the 6-digit GB/T 2260 district code in "
+                      f"quotes, e.g. \"370102\", got {row.get('district')!r}")
+            district = None
+        households = self.count(row, "households", "community", 0)
+        if cid is None or name is None or district is None:
+            return None
+        return Community(cid, name, district, households)
+
+    def compounds(self, doc: dict[str, Any]) -> list[Compound]:
+        out: list[Compound] = []
+        seen: dict[str, str] = {}
+        for path, row in self.rows(doc, "compounds"):
+            self.known_keys(row, _COMPOUND_KEYS, path)
+            cid = self.text(row, "id", path, required=True, ident=True)
+            if cid is None:
+                continue
+            if cid in seen:
+                self.fail(f"{path}.id", f"{cid!r} is already used by {seen[cid]}; "
+                          "compound ids must be unique")
+                continue
+            seen[cid] = path
+            out.append(Compound(cid, self.text(row, "name", path),
+                                self.flag(row, "closed", path, False),
+                                self.flag(row, "ebikes", path, False), self.attrs(row, path)))
+        return out
+
+    def buildings(self, doc: dict[str, Any], compounds: set[str]) -> list[Building]:
+        out: list[Building] = []
+        seen: dict[str, str] = {}
+        for path, row in self.rows(doc, "buildings"):
+            self.known_keys(row, _BUILDING_KEYS, path)
+            bid = self.text(row, "id", path, required=True, ident=True)
+            compound = self.ref(row, "compound", path, compounds, "compounds")
+            floors = self.count(row, "floors", path, 1)
+            if bid is None:
+                continue
+            if bid in seen:
+                self.fail(f"{path}.id", f"{bid!r} is already used by {seen[bid]}; "
+                          "building ids must be unique")
+                continue
+            seen[bid] = path
+            out.append(Building(bid, compound, floors, self.flag(row, "residential", path, True),
+                                self.attrs(row, path)))
+        return out
+
+    def ref(self, row: dict[str, Any], key: str, path: str, known: set[str] | dict[str, Any],
+            section: str) -> str | None:
+        value = self.text(row, key, path)
+        if value is not None and value not in known:
+            listed = ", ".join(sorted(known)) or "none defined"
+            self.fail(f"{path}.{key}", f"{value!r} is not in {section} (known: {listed}); "
+                      f"add it under {section} or correct the id")
+            return None
+        return value
+
+    def devices(self, doc: dict[str, Any], compounds: set[str],
+                buildings: dict[str, Building]) -> list[Device]:
+        out: list[Device] = []
+        seen: dict[str, str] = {}
+        for path, template in self.rows(doc, "devices"):
+            self.known_keys(template, _DEVICE_KEYS, path)
+            for label, row in self.expand(template, path):
+                device = self.device(row, path, compounds, buildings)
+                did = row.get("id")
+                if isinstance(did, str) and did in seen:
+                    self.fail(f"{path}.id", f"{did!r}{label} is already used by "
+                              f"{seen[did]}; device ids must be unique in the community")
+                    continue
+                if isinstance(did, str):
+                    seen[did] = path + label
+                if device is not None:
+                    out.append(device)
+        return out
+
+    def expand(self, row: dict[str, Any], path: str) -> list[tuple[str, dict[str, Any]]]:
+        """A template row (`repeat`) becomes one row per n; other rows pass through."""
+        repeat = row.get("repeat")
+        rid = row.get("id")
+        templated = isinstance(rid, str) and bool(_PLACEHOLDER_RE.search(rid))
+        if repeat is None:
+            if "start" in row:
+                self.fail(f"{path}.start", "only makes sense with repeat; add repeat: N")
+            if templated:
+                self.fail(f"{path}.id", f"{rid!r} has an {{n}} placeholder but the row has no "
+                          "repeat; add repeat: N (and start:) or write the id out")
+                return []
+            return [("", row)]
+        count = self.count(row, "repeat", path, 1)
+        start = self.count(row, "start", path, 0)
+        if count is None:
+            if not isinstance(repeat, int):
+                return []
+            count = 0  # reported by count(): repeat < 1
+        if not templated:
+            self.fail(f"{path}.id", f"{rid!r} must contain a placeholder such as {{n:03d}} so "
+                      "each of the repeated devices gets its own id")
+            return []
+        first = 1 if start is None else start
+        out = []
+        for n in range(first, first + count):
+            copy = {k: v for k, v in row.items() if k not in ("repeat", "start")}
+            for key, value in copy.items():
+                if isinstance(value, str) and "{" in value:
+                    try:
+                        copy[key] = value.format(n=n)
+                    except (KeyError, IndexError, ValueError) as exc:
+                        self.fail(f"{path}.{key}", f"{value!r} is not a valid template ({exc}); "
+                                  "only {n} with a format such as {n:03d} is available")
+                        return []
+            out.append((f" (n={n})", copy))
+        return out
+
+    def device(self, row: dict[str, Any], path: str, compounds: set[str],
+               buildings: dict[str, Building]) -> Device | None:
+        did = self.text(row, "id", path, required=True, ident=True)
+        kind = self.text(row, "kind", path, required=True)
+        if kind is not None and kind not in KINDS:
+            self.fail(f"{path}.kind", f"{kind!r} is not a known kind; use one of "
+                      f"{', '.join(KINDS)}")
+            kind = None
+        compound = self.ref(row, "compound", path, compounds, "compounds")
+        building = self.ref(row, "building", path, buildings, "buildings")
+        if building is not None:
+            in_compound = buildings[building].compound
+            if compound is None:
+                compound = in_compound  # a device in a building is in that building's compound
+            elif in_compound is not None and in_compound != compound:
+                self.fail(f"{path}.compound", f"{compound!r} differs from the compound of "
+                          f"building {building!r} ({in_compound!r}); fix one of them")
+        gateway = self.text(row, "gateway", path)
+        if gateway is not None:
+            try:
+                check_id(gateway, "gateway")
+            except TopicError as exc:
+                self.fail(f"{path}.gateway", str(exc))
+        protocol = self.text(row, "protocol", path)
+        if protocol is not None and protocol not in PROTOCOLS:
+            self.fail(f"{path}.protocol", f"{protocol!r} is not a known protocol; use one of "
+                      f"{', '.join(PROTOCOLS)}, or leave it out for a device with no controller")
+        if protocol is not None and gateway is None:
+            self.fail(f"{path}.gateway", "is required when protocol is set: name the gateway "
+                      "that reports this device")
+        caps = row.get("capabilities", [])
+        if not isinstance(caps, list) or not all(isinstance(c, str) and c for c in caps):
+            self.fail(f"{path}.capabilities", f"must be a list of names such as [dimming, "
+                      f"remote_control, fault_report], got {caps!r}")
+            caps = []
+        if caps and protocol is None:
+            self.fail(f"{path}.capabilities", "are listed but protocol is not set; a device "
+                      "without a controller cannot offer them: add protocol (and gateway) or "
+                      "remove capabilities")
+        public = self.flag(row, "public", path, True)
+        name = self.text(row, "name", path)
+        address = self.text(row, "address", path)
+        attrs = self.attrs(row, path)
+        if did is None or kind is None:
+            return None
+        return Device(did, kind, name, compound, building, public, gateway, protocol,
+                      address, tuple(dict.fromkeys(caps)), attrs)

@@ -1,0 +1,1 @@
+"""Database schema: numbered SQL migrations and the code that applies them."""

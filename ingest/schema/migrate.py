@@ -1,0 +1,194 @@
+"""Apply the numbered SQL migrations in `migrations/` (and, where TimescaleDB exists, those
+in `timescaledb/`) once each, under an advisory lock, each in its own transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final, Literal
+
+import asyncpg
+
+log = logging.getLogger(__name__)
+
+HERE: Final = Path(__file__).parent
+PLAIN_DIR: Final = HERE / "migrations"
+TIMESCALE_DIR: Final = HERE / "timescaledb"
+TIMESCALE_PREFIX: Final = "timescaledb/"
+
+#: Key of the session advisory lock that serialises migrations (any fixed 64-bit number).
+LOCK_KEY: Final = 0x5C6_0001
+
+#: Tables that become hypertables in TimescaleDB mode, with their time column.
+TIME_SERIES: Final = {"readings": "time", "events": "time", "device_state_changes": "since",
+                      "probes": "time"}
+
+StorageMode = Literal["timescaledb", "postgresql"]
+_NAME_RE: Final = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+#: First-line directive of a TimescaleDB migration that needs the Timescale licence.
+_LICENSE_RE: Final = re.compile(r"^-- scg:requires-license (\w+)\s*$", re.MULTILINE)
+
+
+class MigrationError(RuntimeError):
+    """The schema cannot be brought up to date; the message says why and what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    name: str        # recorded in schema_migrations, e.g. "0002_telemetry" or "timescaledb/0001_…"
+    sql: str
+    checksum: str
+
+    @property
+    def requires_license(self) -> str | None:
+        """`timescale` for files using features the Apache-2 TimescaleDB build lacks."""
+        m = _LICENSE_RE.search(self.sql)
+        return m.group(1) if m else None
+
+
+def discover(directory: Path, prefix: str = "") -> list[Migration]:
+    """The migrations in `directory`, in order; raise MigrationError on a misnamed file."""
+    found: dict[str, Migration] = {}
+    for path in sorted(directory.glob("*.sql")):
+        m = _NAME_RE.match(path.name)
+        if not m:
+            raise MigrationError(f"{path}: migration files are named NNNN_lower_snake.sql")
+        number = m.group(1)
+        if number in found:
+            raise MigrationError(f"{path}: number {number} is already used by "
+                                 f"{found[number].name}; give it the next free number")
+        sql = path.read_text(encoding="utf-8")
+        found[number] = Migration(prefix + path.stem, sql,
+                                  hashlib.sha256(sql.encode()).hexdigest())
+    return [found[n] for n in sorted(found)]
+
+
+async def migrate(dsn: str, *, timescaledb: bool | None = None) -> list[str]:
+    """Bring the database at `dsn` up to date; return the names applied by this call.
+
+    `timescaledb`: None uses TimescaleDB when the extension can be created, True requires
+    it (MigrationError otherwise), False keeps plain PostgreSQL tables. Safe to run from
+    several processes at once: the second waits for the first and then finds nothing to do.
+    """
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("SELECT pg_advisory_lock($1)", LOCK_KEY)
+        try:
+            return await _migrate_locked(conn, timescaledb)
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", LOCK_KEY)
+    finally:
+        await conn.close()
+
+
+async def _migrate_locked(conn: asyncpg.Connection, want_timescale: bool | None) -> list[str]:
+    await conn.execute("""
+        CREATE TABLE IF NOT EXISTS schema_migrations (
+            name        text PRIMARY KEY,
+            checksum    text NOT NULL,
+            applied_at  timestamptz NOT NULL DEFAULT now()
+        )""")
+    # The storage mode first: requiring TimescaleDB where it is missing changes nothing.
+    mode, note = await _timescale_mode(conn, want_timescale)
+    applied_now = await _apply(conn, discover(PLAIN_DIR))
+    if mode == "timescaledb":
+        license_ = await conn.fetchval("SELECT current_setting('timescaledb.license', true)")
+        usable: list[Migration] = []
+        skipped: list[Migration] = []
+        for mig in discover(TIMESCALE_DIR, TIMESCALE_PREFIX):
+            wanted = mig.requires_license
+            (skipped if wanted and wanted != license_ else usable).append(mig)
+        applied_now += await _apply(conn, usable)
+        if skipped:
+            note += (f"; skipped {', '.join(m.name for m in skipped)} (needs the Timescale "
+                     f"licence, this server runs the {license_!r} one): no compression or "
+                     "retention policies")
+    await conn.execute("""
+        INSERT INTO settings (key, value) VALUES ('storage_mode', $1), ('storage_note', $2)
+        ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()
+        WHERE settings.value IS DISTINCT FROM EXCLUDED.value""", mode, note)
+    if applied_now:
+        log.info("applied %d migration(s): %s; storage mode %s", len(applied_now),
+                 ", ".join(applied_now), mode)
+    return applied_now
+
+
+async def _apply(conn: asyncpg.Connection, migrations: list[Migration]) -> list[str]:
+    rows = await conn.fetch("SELECT name, checksum FROM schema_migrations")
+    done = {r["name"]: r["checksum"] for r in rows}
+    applied: list[str] = []
+    for mig in migrations:
+        if mig.name in done:
+            if done[mig.name] != mig.checksum:
+                raise MigrationError(
+                    f"migration {mig.name} was changed after it was applied to this database; "
+                    "never edit an applied migration: restore it and add a new numbered one")
+            continue
+        try:
+            async with conn.transaction():
+                await conn.execute(mig.sql)
+                await conn.execute("INSERT INTO schema_migrations (name, checksum) "
+                                   "VALUES ($1, $2)", mig.name, mig.checksum)
+        except asyncpg.PostgresError as exc:
+            raise MigrationError(f"migration {mig.name} failed and was rolled back: "
+                                 f"{type(exc).__name__}: {exc}") from exc
+        applied.append(mig.name)
+    return applied
+
+
+async def _timescale_mode(conn: asyncpg.Connection,
+                          want: bool | None) -> tuple[StorageMode, str]:
+    """Create the extension when wanted and possible; return the mode and why."""
+    installed = await conn.fetchval(
+        "SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'")
+    if installed:
+        return "timescaledb", f"TimescaleDB {installed}: time-series tables are hypertables"
+    if want is False:
+        return "postgresql", "plain PostgreSQL tables (TimescaleDB not requested)"
+    available = await conn.fetchval(
+        "SELECT default_version FROM pg_available_extensions WHERE name = 'timescaledb'")
+    if not available:
+        why = "the timescaledb extension is not installed on this server"
+        if want:
+            raise MigrationError(f"TimescaleDB was required but {why}; install it, or "
+                                 "migrate without requiring it")
+        return "postgresql", f"plain PostgreSQL tables: {why} (not in pg_available_extensions)"
+    try:
+        async with conn.transaction():
+            await conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
+    except asyncpg.PostgresError as exc:
+        # Typically: the library is not in shared_preload_libraries.
+        why = f"CREATE EXTENSION timescaledb failed: {exc}"
+        if want:
+            raise MigrationError(f"TimescaleDB was required but {why}; add timescaledb to "
+                                 "shared_preload_libraries and restart PostgreSQL") from exc
+        log.warning("using plain PostgreSQL tables: %s", why)
+        return "postgresql", f"plain PostgreSQL tables: {why}"
+    version = await conn.fetchval(
+        "SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'")
+    return "timescaledb", f"TimescaleDB {version}: time-series tables are hypertables"
+
+
+async def storage_mode(conn: asyncpg.Connection) -> tuple[str, str]:
+    """The storage mode recorded by the last migration and its note ('unmigrated' if none)."""
+    exists = await conn.fetchval("SELECT to_regclass('settings') IS NOT NULL")
+    if not exists:
+        return "unmigrated", "the database has no scg schema yet; run `scg db migrate`"
+    rows = await conn.fetch("SELECT key, value FROM settings "
+                            "WHERE key IN ('storage_mode', 'storage_note')")
+    got = {r["key"]: r["value"] for r in rows}
+    return got.get("storage_mode", "unmigrated"), got.get("storage_note", "")
+
+
+async def pending(conn: asyncpg.Connection) -> list[str]:
+    """Plain migrations not yet applied (empty when the schema is up to date)."""
+    exists = await conn.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL")
+    names = [m.name for m in discover(PLAIN_DIR)]
+    if not exists:
+        return names
+    done = {r["name"] for r in await conn.fetch("SELECT name FROM schema_migrations")}
+    return [n for n in names if n not in done]

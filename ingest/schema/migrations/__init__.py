@@ -1,0 +1,1 @@
+"""Numbered plain-PostgreSQL migrations (a package so the .sql files ship in wheels)."""

@@ -1,0 +1,1 @@
+"""TimescaleDB-only migrations, applied after the plain ones where the extension exists."""

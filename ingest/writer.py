@@ -1,0 +1,241 @@
+"""Write a batch of received messages to PostgreSQL in one transaction.
+
+De-duplication is by `(community, gateway, seq)` in `received_envelopes`: an envelope the
+broker redelivers (ingest crashed after commit, before its PUBACK reached the broker) is
+recognised and its items are not written twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from ingest.messages import Received
+from telemetry import DeviceState, Envelope, Event, ItemRejection, Probe, Reading, StateChange
+
+_SEEN_STATES = (DeviceState.ONLINE, DeviceState.DEGRADED)  # the device itself answered
+
+
+@dataclass(slots=True)
+class WriteResult:
+    """What one `write_batch` call did. `envelopes` counts fresh (not duplicate) envelopes."""
+
+    messages: int = 0
+    envelopes: int = 0
+    duplicates: int = 0
+    readings: int = 0
+    events: int = 0
+    states: int = 0
+    probes: int = 0
+    statuses: int = 0
+    rejected_items: int = 0
+    dead_letters: int = 0
+
+    def add(self, other: WriteResult) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+
+@dataclass(slots=True)
+class _DeviceSeen:
+    gateway: str
+    last_seen: datetime | None = None
+    state: StateChange | None = None
+
+
+async def write_batch(conn: asyncpg.Connection, messages: Sequence[Received]) -> WriteResult:
+    """Store `messages` atomically; return counts. Raises only on database errors.
+
+    Items for devices that are not in the inventory are stored like any other: the
+    inventory decides what counts in indicators and device lists, not what is kept, so an
+    inventory imported late loses nothing.
+    """
+    result = WriteResult(messages=len(messages))
+    envelopes: list[tuple[Received, Envelope, tuple[ItemRejection, ...]]] = []
+    keys_in_batch: set[tuple[str, str, int]] = set()
+    for msg in messages:
+        if msg.decoded is None:
+            continue
+        env = msg.decoded.envelope
+        key = (env.community, env.gateway, env.seq)
+        if key in keys_in_batch:
+            result.duplicates += 1
+            continue
+        keys_in_batch.add(key)
+        envelopes.append((msg, env, msg.decoded.rejected))
+
+    async with conn.transaction():
+        fresh = await _claim_envelopes(conn, envelopes)
+        result.duplicates += len(envelopes) - len(fresh)
+        result.envelopes = len(fresh)
+        dead: list[tuple[Any, ...]] = []
+        await _write_items(conn, fresh, result, dead)
+        await _write_statuses(conn, messages, result)
+        for msg in messages:
+            if msg.error is not None:
+                t = msg.parsed_topic
+                dead.append((msg.received_at, msg.topic, t.community if t else None,
+                             t.gateway if t else None, None, msg.error.code, str(msg.error),
+                             msg.payload, None))
+        if dead:
+            await conn.copy_records_to_table(
+                "dead_letters", records=dead,
+                columns=["received_at", "topic", "community", "gateway", "seq", "code",
+                         "reason", "payload", "item_index"])
+        result.dead_letters = len(dead)
+    return result
+
+
+async def _claim_envelopes(
+    conn: asyncpg.Connection,
+    envelopes: list[tuple[Received, Envelope, tuple[ItemRejection, ...]]],
+) -> list[tuple[Received, Envelope, tuple[ItemRejection, ...]]]:
+    """Record the envelopes; return those not seen before (the de-duplication step)."""
+    if not envelopes:
+        return []
+    rows = await conn.fetch(
+        """INSERT INTO received_envelopes
+               (community, gateway, seq, sent_at, received_at, items, rejected)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::timestamptz[],
+                                $5::timestamptz[], $6::int4[], $7::int4[])
+           ON CONFLICT DO NOTHING
+           RETURNING community, gateway, seq""",
+        [e.community for _, e, _ in envelopes], [e.gateway for _, e, _ in envelopes],
+        [e.seq for _, e, _ in envelopes], [e.sent_at for _, e, _ in envelopes],
+        [m.received_at for m, _, _ in envelopes], [len(e.items) for _, e, _ in envelopes],
+        [len(r) for _, _, r in envelopes])
+    new = {(r["community"], r["gateway"], r["seq"]) for r in rows}
+    return [x for x in envelopes if (x[1].community, x[1].gateway, x[1].seq) in new]
+
+
+async def _write_items(conn: asyncpg.Connection,
+                       fresh: list[tuple[Received, Envelope, tuple[ItemRejection, ...]]],
+                       result: WriteResult, dead: list[tuple[Any, ...]]) -> None:
+    readings: list[tuple[Any, ...]] = []
+    events: list[tuple[Any, ...]] = []
+    states: list[tuple[Any, ...]] = []
+    probes: list[tuple[Any, ...]] = []
+    devices: dict[tuple[str, str], _DeviceSeen] = {}
+    gateways: dict[tuple[str, str], datetime] = {}
+    for msg, env, rejected in fresh:
+        c, g = env.community, env.gateway
+        gkey = (c, g)
+        if gkey not in gateways or env.sent_at > gateways[gkey]:
+            gateways[gkey] = env.sent_at
+        for item in env.items:
+            seen = devices.get((c, item.device))
+            if seen is None:
+                seen = devices[(c, item.device)] = _DeviceSeen(g)
+            seen.gateway = g
+            if isinstance(item, Reading):
+                readings.append((item.time, c, g, item.device, item.metric, item.value))
+                t: datetime | None = item.time
+            elif isinstance(item, Event):
+                events.append((item.time, c, g, item.device, item.type, item.severity.value,
+                               item.active, json.dumps(item.data, ensure_ascii=False)))
+                t = item.time
+            elif isinstance(item, Probe):
+                probes.append((item.time, c, g, item.device, item.ok, item.reason,
+                               json.dumps(item.data, ensure_ascii=False)))
+                t = item.time
+            else:
+                states.append((item.since, c, g, item.device, item.state.value, item.reason))
+                if seen.state is None or item.since >= seen.state.since:
+                    seen.state = item
+                t = item.since if item.state in _SEEN_STATES else None
+            if t is not None and (seen.last_seen is None or t > seen.last_seen):
+                seen.last_seen = t
+        for rej in rejected:
+            raw = json.dumps(rej.raw, ensure_ascii=False, default=str).encode()
+            dead.append((msg.received_at, msg.topic, c, g, env.seq, "item_rejected",
+                         rej.reason, raw, rej.index))
+        result.rejected_items += len(rejected)
+
+    for table, records, columns in (
+        ("readings", readings, ["time", "community", "gateway", "device", "metric", "value"]),
+        ("events", events, ["time", "community", "gateway", "device", "type", "severity",
+                            "active", "data"]),
+        ("device_state_changes", states, ["since", "community", "gateway", "device", "state",
+                                          "reason"]),
+        ("probes", probes, ["time", "community", "gateway", "device", "ok", "reason", "data"]),
+    ):
+        if records:
+            await conn.copy_records_to_table(table, records=records, columns=columns)
+    result.readings, result.events = len(readings), len(events)
+    result.states, result.probes = len(states), len(probes)
+    await _upsert_device_status(conn, devices)
+    if gateways:
+        keys = sorted(gateways)  # one lock order for every writer: no deadlocks between workers
+        await conn.execute(
+            """INSERT INTO gateways AS g (community, gateway, last_envelope)
+               SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[])
+               ON CONFLICT (community, gateway) DO UPDATE
+               SET last_envelope = GREATEST(g.last_envelope, EXCLUDED.last_envelope)""",
+            [k[0] for k in keys], [k[1] for k in keys], [gateways[k] for k in keys])
+
+
+async def _upsert_device_status(conn: asyncpg.Connection,
+                                devices: dict[tuple[str, str], _DeviceSeen]) -> None:
+    """Move each device's state forward (by `since`) and its last_seen forward (never back)."""
+    if not devices:
+        return
+    keys = sorted(devices)  # one lock order for every writer: no deadlocks between workers
+    seen = [devices[k] for k in keys]
+    await conn.execute(
+        """INSERT INTO device_status AS s
+               (community, device, gateway, state, since, reason, last_seen)
+           SELECT c, d, g, st, si, coalesce(r, ''), ls
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
+                       $6::text[], $7::timestamptz[]) AS u(c, d, g, st, si, r, ls)
+           ON CONFLICT (community, device) DO UPDATE SET
+               gateway = EXCLUDED.gateway,
+               state = CASE WHEN EXCLUDED.since >= s.since OR s.since IS NULL
+                            THEN coalesce(EXCLUDED.state, s.state) ELSE s.state END,
+               reason = CASE WHEN EXCLUDED.since >= s.since OR s.since IS NULL
+                             THEN CASE WHEN EXCLUDED.state IS NULL THEN s.reason
+                                       ELSE EXCLUDED.reason END
+                             ELSE s.reason END,
+               since = CASE WHEN EXCLUDED.since >= s.since OR s.since IS NULL
+                            THEN coalesce(EXCLUDED.since, s.since) ELSE s.since END,
+               last_seen = GREATEST(s.last_seen, EXCLUDED.last_seen),
+               updated_at = now()""",
+        [k[0] for k in keys], [k[1] for k in keys], [s.gateway for s in seen],
+        [s.state.state.value if s.state else None for s in seen],
+        [s.state.since if s.state else None for s in seen],
+        [s.state.reason if s.state else None for s in seen],
+        [s.last_seen for s in seen])
+
+
+async def _write_statuses(conn: asyncpg.Connection, messages: Sequence[Received],
+                          result: WriteResult) -> None:
+    """Apply birth / last-will messages in arrival order (the last one per gateway wins).
+
+    Arrival order, not the payload time: a last will carries the time the gateway
+    connected, which is older than the birth message it follows.
+    """
+    latest: dict[tuple[str, str], Received] = {}
+    for msg in messages:
+        if msg.status is not None:
+            latest[(msg.status.community, msg.status.gateway)] = msg
+            result.statuses += 1
+    if not latest:
+        return
+    keys = sorted(latest)
+    statuses = [latest[k] for k in keys]
+    await conn.execute(
+        """INSERT INTO gateways AS g (community, gateway, online, since, reported_at)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::bool[], $4::timestamptz[],
+                                $5::timestamptz[])
+           ON CONFLICT (community, gateway) DO UPDATE SET
+               since = CASE WHEN g.online IS DISTINCT FROM EXCLUDED.online
+                            THEN EXCLUDED.since ELSE g.since END,
+               online = EXCLUDED.online,
+               reported_at = EXCLUDED.reported_at""",
+        [k[0] for k in keys], [k[1] for k in keys],
+        [m.status.online for m in statuses if m.status],
+        [m.received_at for m in statuses], [m.status.time for m in statuses if m.status])
