@@ -14,6 +14,7 @@ import shutil
 import signal
 import stat
 import subprocess
+import time
 from pathlib import Path
 
 from scg.localsvc.process import free_port, run_as, spawn, stop, wait_for_port
@@ -106,9 +107,23 @@ class PostgresCluster:
         wait_for_port(self.port, self.proc, what="PostgreSQL", log=self.log, timeout=60)
         self._wait_ready()
 
-    def _wait_ready(self) -> None:
-        run_as([str(self.bindir / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port),
-                "-t", "30"])
+    def _wait_ready(self, timeout: float = 60) -> None:
+        # The port opens before recovery ends; pg_isready says "rejecting connections"
+        # until then, so ask again until it answers "accepting".
+        deadline = time.monotonic() + timeout
+        while True:
+            probe = subprocess.run([str(self.bindir / "pg_isready"), "-h", "127.0.0.1",
+                                    "-p", str(self.port), "-t", "5"],
+                                   capture_output=True, text=True, check=False)
+            if probe.returncode == 0:
+                return
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"PostgreSQL exited with code {self.proc.returncode}; "
+                                   f"see {self.log}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"PostgreSQL on port {self.port} not ready after {timeout} s: "
+                                   f"{probe.stdout.strip()}; see {self.log}")
+            time.sleep(0.05)
 
     def stop(self) -> None:
         if self.proc is not None:

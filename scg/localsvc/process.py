@@ -45,6 +45,9 @@ def spawn(cmd: Sequence[str], *, log: Path | None = None, user: str | None = Non
         return subprocess.Popen(
             list(cmd), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env=env, cwd=cwd, preexec_fn=_child_setup(user, death_signal),
+            # A group of its own: Ctrl-C in the terminal reaches only the parent, which
+            # then stops the children in order (ingest before the database it writes to).
+            process_group=0,
         )
     finally:
         if log:

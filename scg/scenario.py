@@ -1,0 +1,94 @@
+"""A simulated community described once, written out as the files real users write.
+
+The demo and the end-to-end tests both need a community whose inventory (central) and
+gateway config (edge) agree on device ids and addresses; this module writes the two
+YAML files from one description, so neither side is special-cased for simulation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+LIGHT_CAPABILITIES = ["dimming", "remote_control", "fault_report"]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    host: str
+    port: int
+
+
+@dataclass
+class LightingScenario:
+    """`lights` public street lights, the first `controllers` of them with a controller."""
+
+    community: str = "demo"
+    name: str = "演示社区"
+    district: str = "370102"
+    gateway: str = "demo-gw1"
+    lights: int = 120
+    controllers: int = 100
+    period_s: float = 5.0
+    prefix: str = "scg-sim/lights"
+    compounds: list[str] = field(default_factory=lambda: ["north", "south", "east"])
+
+    def light_id(self, n: int) -> str:
+        return f"light-{n:03d}"
+
+    @property
+    def all_lights(self) -> list[str]:
+        return [self.light_id(n) for n in range(1, self.lights + 1)]
+
+    @property
+    def controlled_lights(self) -> list[str]:
+        return [self.light_id(n) for n in range(1, self.controllers + 1)]
+
+    def inventory(self) -> dict[str, Any]:
+        names = {"north": "北苑", "south": "南苑", "east": "东苑", "west": "西苑"}
+        compounds = [{"id": c, "name": names.get(c, c), "closed": True, "ebikes": True}
+                     for c in self.compounds]
+        buildings = [{"id": f"{c}-b{i}", "compound": c, "floors": 6 + 6 * i,
+                      "residential": True} for c in self.compounds for i in (1, 2)]
+        devices: list[dict[str, Any]] = []
+        for n in range(1, self.lights + 1):
+            dev: dict[str, Any] = {"id": self.light_id(n), "kind": "light",
+                                   "compound": self.compounds[n % len(self.compounds)],
+                                   "public": True}
+            if n <= self.controllers:
+                dev.update(gateway=self.gateway, protocol="mqtt", address=self.light_id(n),
+                           capabilities=list(LIGHT_CAPABILITIES))
+            devices.append(dev)
+        return {"community": {"id": self.community, "name": self.name,
+                              "district": self.district},
+                "compounds": compounds, "buildings": buildings, "devices": devices}
+
+    def gateway_config(self, uplink: Endpoint, device_broker: Endpoint,
+                       spool_path: Path) -> dict[str, Any]:
+        return {
+            "community": self.community,
+            "gateway": self.gateway,
+            "uplink": {"host": uplink.host, "port": uplink.port,
+                       "reconnect_min": 0.2, "reconnect_max": 2},
+            "spool": {"path": str(spool_path), "max_bytes": "64MiB"},
+            "health": {"failures_to_offline": 3},
+            "drivers": {"mqtt": {"host": device_broker.host, "port": device_broker.port}},
+            "devices": [{"id": d, "driver": "mqtt", "profile": "street_light", "address": d,
+                         "period": f"{self.period_s}s"} for d in self.controlled_lights],
+        }
+
+    def write(self, folder: Path, uplink: Endpoint, device_broker: Endpoint) -> tuple[Path, Path]:
+        """Write inventory.yaml and gateway.yaml into `folder`; return their paths."""
+        folder.mkdir(parents=True, exist_ok=True)
+        inventory = folder / "inventory.yaml"
+        gateway = folder / "gateway.yaml"
+        header = "# Written by scg from a simulated community; edit freely.\n"
+        inventory.write_text(header + yaml.safe_dump(self.inventory(), allow_unicode=True,
+                                                     sort_keys=False))
+        gateway.write_text(header + yaml.safe_dump(
+            self.gateway_config(uplink, device_broker, folder / "spool.sqlite"),
+            allow_unicode=True, sort_keys=False))
+        return inventory, gateway

@@ -1,0 +1,140 @@
+"""A whole scg installation on one machine: brokers, database and scg processes as children.
+
+`scg demo` and the end-to-end tests drive the product through the same commands an
+operator runs (`scg ingest run`, `scg gateway run`, …), each a child process with its
+own log file, so a test that kills ingest kills a real process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from scg.localsvc import Mosquitto, PostgresCluster
+from scg.localsvc.postgres import reachable_by_others, server_user
+from scg.localsvc.process import run_as, spawn, stop, wait_for_port
+
+
+class Stack:
+    """Services under `state_dir`: `broker` (central), `device_broker`, `pg`, and scg processes."""
+
+    def __init__(self, state_dir: Path, *, durable: bool = True,
+                 separate_device_broker: bool = False) -> None:
+        self.state_dir = state_dir
+        self.logs = state_dir / "logs"
+        self.durable = durable
+        self.broker = Mosquitto(state_dir / "broker")
+        self.device_broker = (Mosquitto(state_dir / "device-broker") if separate_device_broker
+                              else self.broker)
+        self.pg = PostgresCluster(self._pg_datadir(), durable=durable)
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.database = "scg"
+
+    def _pg_datadir(self) -> Path:
+        wanted = self.state_dir / "pg"
+        if server_user() is None or reachable_by_others(self.state_dir):
+            return wanted
+        # As root in a folder the postgres user cannot reach (e.g. under /root): keep the
+        # cluster in a folder of its own under /var/tmp, named after the state folder.
+        key = hashlib.sha256(str(self.state_dir.resolve()).encode()).hexdigest()[:10]
+        return Path("/var/tmp") / f"scg-pg-{key}" / "pg"
+
+    @property
+    def database_url(self) -> str:
+        return self.pg.dsn(self.database)
+
+    def start_infra(self) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.logs.mkdir(exist_ok=True)
+        os.chmod(self.state_dir, 0o755)
+        self.pg.datadir.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.pg.datadir.parent, 0o755)
+        self.broker.start()
+        if self.device_broker is not self.broker:
+            self.device_broker.start()
+        self.pg.start()
+        exists = self.pg.psql(f"SELECT 1 FROM pg_database WHERE datname = '{self.database}'")
+        if not exists.strip():
+            self.pg.psql(f'CREATE DATABASE "{self.database}"')
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["SCG_DATABASE_URL"] = self.database_url
+        env["SCG_BROKER"] = f"{self.broker.host}:{self.broker.port}"
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        return env
+
+    def scg_command(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "scg.cli", *args]
+
+    def run(self, *args: str, timeout: float = 120) -> str:
+        """Run an scg command to completion; raise RuntimeError with its output if it fails."""
+        proc = subprocess.run(self.scg_command(*args), capture_output=True, text=True,
+                              env=self.env(), timeout=timeout, check=False)
+        if proc.returncode != 0:
+            raise RuntimeError(f"scg {' '.join(args)} failed (exit {proc.returncode}):\n"
+                               f"{proc.stdout}{proc.stderr}")
+        return proc.stdout
+
+    def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+        """Start a long-running scg command as child `name`, logging to logs/NAME.log."""
+        if name in self.procs and self.procs[name].poll() is None:
+            raise RuntimeError(f"{name} is already running")
+        proc = spawn(self.scg_command(*args), log=self.log(name), env=self.env())
+        self.procs[name] = proc
+        return proc
+
+    def log(self, name: str) -> Path:
+        return self.logs / f"{name}.log"
+
+    def wait_for_log(self, name: str, text: str, timeout: float = 30, after: int = 0) -> int:
+        """Wait until `text` appears in NAME's log past byte offset `after`; return its end."""
+        deadline = time.monotonic() + timeout
+        path = self.log(name)
+        while True:
+            data = path.read_bytes() if path.exists() else b""
+            pos = data.find(text.encode(), after)
+            if pos >= 0:
+                return pos + len(text)
+            proc = self.procs.get(name)
+            if proc is not None and proc.poll() is not None:
+                raise RuntimeError(f"{name} exited with {proc.returncode} before logging "
+                                   f"{text!r}:\n{data.decode(errors='replace')[-3000:]}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{name} did not log {text!r} within {timeout} s:\n"
+                                   f"{data.decode(errors='replace')[-3000:]}")
+            time.sleep(0.05)
+
+    def wait_for_port(self, name: str, port: int, timeout: float = 30) -> None:
+        wait_for_port(port, self.procs.get(name), timeout=timeout, what=name, log=self.log(name))
+
+    def stop(self, name: str, sig: int = signal.SIGTERM) -> int | None:
+        """Stop child `name` with `sig` (SIGKILL to simulate a crash); return its exit code."""
+        proc = self.procs.pop(name, None)
+        if proc is None:
+            return None
+        stop(proc, sig)
+        return proc.returncode
+
+    def stop_all(self) -> None:
+        for name in reversed(list(self.procs)):
+            self.stop(name)
+        if self.device_broker is not self.broker:
+            self.device_broker.stop()
+        self.broker.stop()
+        self.pg.stop()
+
+    def psql(self, sql: str) -> str:
+        return self.pg.psql(sql, self.database)
+
+
+def psql_rows(stack: Stack, sql: str) -> list[list[str]]:
+    """Rows of a query as lists of strings (psql unaligned output)."""
+    out = run_as([str(stack.pg.bindir / "psql"), "-X", "-A", "-t", "-F", "\t",
+                  "-d", stack.database_url, "-c", sql])
+    return [line.split("\t") for line in out.splitlines() if line]
