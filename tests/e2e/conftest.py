@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from e2e_support import Community, start_community
+
+from scg.scenario import LightingScenario
+
+
+@pytest.fixture
+def e2e_root() -> Iterator[Path]:
+    # Not pytest's tmp_path: that is private to root, and PostgreSQL runs as `postgres`.
+    root = Path(tempfile.mkdtemp(prefix="scg-e2e-"))
+    os.chmod(root, 0o755)
+    yield root
+    import shutil
+
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def hundred_lights(e2e_root: Path) -> Iterator[Community]:
+    """100 public lights, 80 with controllers reporting every 0.3 s."""
+    yield from start_community(e2e_root, LightingScenario(
+        community="e2e", gateway="e2e-gw1", lights=100, controllers=80, period_s=0.3))
+
+
+@pytest.fixture
+def busy_lights(e2e_root: Path) -> Iterator[Community]:
+    """20 controllers reporting every 0.1 s: 200 status messages, 800 readings a second."""
+    yield from start_community(e2e_root, LightingScenario(
+        community="e2e", gateway="e2e-gw1", lights=20, controllers=20, period_s=0.1))

@@ -1,0 +1,150 @@
+"""A whole community for end-to-end tests: brokers, PostgreSQL and scg processes.
+
+The simulated devices run in this test process (a thread with its own event loop) so a
+test can silence them and read exactly what the broker acknowledged; everything else
+is a real `scg …` child process, so killing ingest kills a real process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+from scg.localsvc.process import free_port
+from scg.scenario import Endpoint, LightingScenario
+from scg.stack import Stack, psql_rows
+from simulators.lights import Fleet, make_lights
+
+T = TypeVar("T")
+
+
+def wait_until(cond: Callable[[], T], what: str, timeout: float = 30.0,
+               interval: float = 0.1) -> T:
+    """Poll `cond` until it returns something truthy; fail naming `what` after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = cond()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}; last value {last!r}")
+
+
+class FleetThread:
+    """A light fleet on an event loop of its own, steered from synchronous test code."""
+
+    def __init__(self, fleet_factory: Callable[[], Fleet]) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+        self.fleet: Fleet = self._run(self._make(fleet_factory))
+        self.stopped = False
+
+    async def _make(self, factory: Callable[[], Fleet]) -> Fleet:
+        fleet = factory()
+        await fleet.start()
+        await asyncio.wait_for(fleet.wait_connected(), 10)
+        return fleet
+
+    def _run(self, coro: Any) -> Any:
+        fut: Future[Any] = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        return fut.result(60)
+
+    def call(self, fn: Callable[..., T], *args: Any) -> T:
+        async def invoke() -> T:
+            return fn(*args)
+        result: T = self._run(invoke())
+        return result
+
+    def total_sent(self) -> int:
+        return self.call(lambda: self.fleet.total_sent)
+
+    def stop(self) -> dict[str, int]:
+        """Stop the fleet (waiting for outstanding PUBACKs) and return what it sent, per light."""
+        if self.stopped:
+            return dict(self.fleet.sent)
+        self.stopped = True
+        self._run(self.fleet.stop())
+        sent = dict(self.fleet.sent)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        return sent
+
+
+@dataclass
+class Community:
+    stack: Stack
+    scenario: LightingScenario
+    inventory: Path
+    gateway_config: Path
+    api: str
+    fleets: list[FleetThread] = field(default_factory=list)
+
+    def get(self, path: str, **params: Any) -> Any:
+        r = httpx.get(self.api + path, params=params, timeout=10)
+        r.raise_for_status()
+        return r.json()
+
+    def indicator(self, ident: str) -> dict[str, Any]:
+        found = [i for i in self.get(f"/api/communities/{self.scenario.community}/indicators")
+                 if i["id"] == ident]
+        assert found, f"indicator {ident} missing"
+        result: dict[str, Any] = found[0]
+        return result
+
+    def rows(self, sql: str) -> list[list[str]]:
+        return psql_rows(self.stack, sql)
+
+    def scalar(self, sql: str) -> int:
+        return int(self.rows(sql)[0][0])
+
+    def light_readings(self) -> int:
+        return self.scalar("SELECT count(*) FROM readings WHERE device LIKE 'light-%'")
+
+    def start_ingest(self) -> None:
+        self.stack.start("ingest", "ingest", "run", "--batch-ms", "50")
+        self.stack.wait_for_log("ingest", "subscribed", timeout=30)
+
+    def fleet(self, count: int | None = None) -> FleetThread:
+        s = self.scenario
+        device_broker = self.stack.device_broker
+        n = s.controllers if count is None else count
+        fleet = FleetThread(lambda: Fleet(
+            make_lights(n), host=device_broker.host, port=device_broker.port,
+            prefix=s.prefix, period=s.period_s, reconnect_min=0.1, reconnect_max=1.0))
+        self.fleets.append(fleet)
+        return fleet
+
+
+def start_community(root: Path, scenario: LightingScenario) -> Iterator[Community]:
+    """Start everything but the devices; yield the community; stop everything."""
+    stack = Stack(root, durable=False, separate_device_broker=True)
+    try:
+        stack.start_infra()
+        uplink = Endpoint(stack.broker.host, stack.broker.port)
+        devices = Endpoint(stack.device_broker.host, stack.device_broker.port)
+        inventory, gateway_config = scenario.write(root / "community", uplink, devices)
+        stack.run("db", "migrate")
+        stack.run("inventory", "import", str(inventory))
+        port = free_port()
+        community = Community(stack, scenario, inventory, gateway_config,
+                              f"http://127.0.0.1:{port}")
+        community.start_ingest()
+        stack.start("api", "api", "--host", "127.0.0.1", "--port", str(port))
+        stack.wait_for_port("api", port)
+        stack.start("gateway", "gateway", "run", "--config", str(gateway_config))
+        stack.wait_for_log("gateway", "connected", timeout=30)
+        yield community
+        for fleet in community.fleets:
+            fleet.stop()
+    finally:
+        stack.stop_all()

@@ -1,0 +1,73 @@
+"""`scg demo` serves the lighting indicator and Ctrl-C leaves no process behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from e2e_support import wait_until
+
+from scg.localsvc.process import free_port
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below `pid` (children of children included)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry))
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_demo_serves_the_lighting_rate_and_stops_everything_on_ctrl_c(e2e_root: Path) -> None:
+    port = free_port()
+    demo = subprocess.Popen([sys.executable, "-m", "scg.cli", "demo", "--state-dir",
+                             str(e2e_root / "demo"), "--api-port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}/api/communities/demo/indicators"
+
+        def lighting() -> dict[str, object] | None:
+            try:
+                found = [i for i in httpx.get(url, timeout=5).json()
+                         if i["id"] == "smart_lighting_rate"]
+            except httpx.HTTPError:
+                return None
+            return found[0] if found and found[0]["numerator"] == 98 else None
+
+        rate = wait_until(lighting, "the demo's 98 live controllers to be counted", timeout=90)
+        assert (rate["numerator"], rate["denominator"]) == (98, 120)
+        started = descendants(demo.pid)
+        assert len(started) >= 6  # mosquitto, postgres, ingest, api, simulators, gateway
+    finally:
+        demo.send_signal(signal.SIGINT)
+        out, _ = demo.communicate(timeout=60)
+    assert demo.returncode == 0, out
+    assert "every process it started has stopped" in out
+    assert [pid for pid in started if alive(pid)] == []
