@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import signal
 import sys
 from typing import Any
@@ -20,6 +21,22 @@ inventory template rows such as `id: "light-{n:03d}"`. Runs until Ctrl-C or SIGT
 _FAULTS_HELP = """\
 YAML or JSON list of scheduled faults, each {light: light-007, flag: lamp|gear|relay,
 at: SECONDS_AFTER_START, duration: SECONDS (omit: until cleared)}"""
+
+
+_CAMERAS_HELP = """\
+Run a farm of ONVIF Profile S cameras in one process, one HTTP port per camera
+(--base-port, --base-port+1, ...; 0 lets the system pick). Each camera serves the device
+service at http://HOST:PORT/onvif/device_service (GetSystemDateAndTime without
+credentials; the rest with a WS-Security UsernameToken digest), media profiles with a
+snapshot URL behind HTTP Digest, and PullPoint events (tamper, motion, video loss). A
+WS-Discovery responder answers Probes on UDP HOST:--discovery-port. Ids follow --ids with
+n = --start .. --start+--count-1. Prints each camera's URL; runs until Ctrl-C or SIGTERM."""
+
+_CAMERA_FAULTS_HELP = """\
+YAML or JSON list of faults, each {camera: cam-003, fault: FAULT, value: true | SECONDS,
+at: SECONDS_AFTER_START (0), duration: SECONDS (omit: until the farm stops)}; FAULT is
+unreachable, wrong_password, clock_skew (value: seconds), slow (value: seconds), black,
+blank, frozen, corrupt_jpeg or events_stop"""
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -63,6 +80,30 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                          metavar=("ID", "FLAG", "on|off"),
                          help="raise or clear a fault flag (lamp, gear, relay); repeatable")
     control.set_defaults(func=_run_control)
+
+    cameras = simsub.add_parser("cameras", help="a farm of ONVIF cameras (HTTP/SOAP, one "
+                                "port each)", description=_CAMERAS_HELP,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    cameras.add_argument("--count", type=int, default=10, help="number of cameras (10)")
+    cameras.add_argument("--start", type=int, default=1, help="first n of the ids (1)")
+    cameras.add_argument("--ids", default="cam-{n:03d}", metavar="PATTERN",
+                         help="id pattern (cam-{n:03d})")
+    cameras.add_argument("--host", default="127.0.0.1",
+                         help="address the cameras listen on (127.0.0.1)")
+    cameras.add_argument("--base-port", type=int, default=8081, metavar="P",
+                         help="port of the first camera, the next get P+1, ... (8081); "
+                              "0: ports picked by the system")
+    cameras.add_argument("--username", default="admin", help="camera user name (admin)")
+    cameras.add_argument("--password", default="admin123", help="camera password (admin123)")
+    cameras.add_argument("--faults", metavar="FILE", help=_CAMERA_FAULTS_HELP)
+    cameras.add_argument("--list-file", metavar="OUT.yaml",
+                         help="write `id: device URL` of every camera to this YAML file")
+    cameras.add_argument("--discovery-port", type=int, default=3702, metavar="PORT",
+                         help="UDP port of the WS-Discovery responder on HOST (3702); "
+                              "0: picked by the system")
+    cameras.add_argument("--no-discovery", action="store_true",
+                         help="run no WS-Discovery responder")
+    cameras.set_defaults(func=_run_cameras)
 
 
 def _broker_args(p: argparse.ArgumentParser) -> None:
@@ -156,3 +197,56 @@ def _run_control(args: argparse.Namespace) -> int:
         return 1
     print(f"scg sim lights-control: sent {json.dumps(command)}")
     return 0
+
+
+def _run_cameras(args: argparse.Namespace) -> int:
+    from simulators.onvif import CameraFarm, load_faults, make_cameras
+
+    try:
+        specs = make_cameras(args.count, start=args.start, pattern=args.ids,
+                             username=args.username, password=args.password)
+        schedule = load_faults(args.faults) if args.faults else []
+        farm = CameraFarm(specs, args.host, base_port=args.base_port,
+                          discovery_port=None if args.no_discovery else args.discovery_port,
+                          schedule=schedule)
+    except ValueError as exc:
+        print(f"scg sim cameras: {exc}", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(_serve_cameras(farm, args.list_file))
+    except OSError as exc:  # a port is taken: say which, no traceback
+        print(f"scg sim cameras: {exc}", file=sys.stderr)
+        return 1
+    print("scg sim cameras: stopped", flush=True)
+    return 0
+
+
+async def _serve_cameras(farm: Any, list_file: str | None) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await farm.start()
+    try:
+        urls = farm.urls()
+        for cam_id, url in urls.items():
+            print(f"{cam_id} {url}")
+        if list_file:
+            _write_list(list_file, urls)
+        discovery = (f"WS-Discovery on udp://{farm.discovery.host}:{farm.discovery.port}"
+                     if farm.discovery else "no WS-Discovery")
+        print(f"scg sim cameras: {len(urls)} cameras up in {farm.started_in:.2f} s; "
+              f"{discovery}; Ctrl-C stops.", flush=True)
+        await stop.wait()
+    finally:
+        await farm.stop()
+
+
+def _write_list(path: str, urls: dict[str, str]) -> None:
+    """id -> device URL as YAML, written whole then renamed: a reader never sees half."""
+    import yaml
+
+    tmp = f"{path}.tmp"
+    with open(tmp, "w", encoding="utf-8") as out:
+        yaml.safe_dump(urls, out, sort_keys=False)
+    os.replace(tmp, path)
