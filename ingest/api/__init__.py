@@ -1,4 +1,5 @@
-"""The HTTP API of the central service: health, communities, indicators, devices."""
+"""The HTTP API of the central service: health, communities, indicators, devices,
+camera records."""
 
 from ingest.api.main import create_app
 

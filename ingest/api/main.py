@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from ingest.api.params import ParamError
-from ingest.api.routes import communities, devices, health, indicators
+from ingest.api.routes import cameras, communities, devices, health, indicators
 from ingest.dsn import redact
 
 log = logging.getLogger(__name__)
@@ -58,4 +58,5 @@ def create_app(database_url: str) -> FastAPI:
     app.include_router(communities.router)
     app.include_router(indicators.router)
     app.include_router(devices.router)
+    app.include_router(cameras.router)
     return app

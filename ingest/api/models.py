@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -70,6 +70,9 @@ class IndicatorOut(BaseModel):
     devices: IndicatorDevices
     breakdown: dict[str, list[str]] = Field(description="devices left out of the "
                                                         "numerator, by reason")
+    details: dict[str, Any] = Field(default_factory=dict, description=(
+        "evidence particular to the indicator: per-device reasons, per-check counts; "
+        "for video_key_coverage the devices are key-position ids"))
 
 
 class DeviceOut(BaseModel):
@@ -89,3 +92,28 @@ class DeviceOut(BaseModel):
     since: datetime | None
     reason: str | None
     last_seen: datetime | None
+
+
+class RecordCheckOut(BaseModel):
+    passed: bool
+    problems: list[str] = Field(description="each names the field and why it fails")
+
+
+class CameraRecordOut(BaseModel):
+    id: str
+    name: str | None
+    code: str | None = Field(description="GB/T 28181 20-digit device code")
+    civil_code: str | None = Field(description="GB/T 2260 district code (行政区划)")
+    longitude: float | None
+    latitude: float | None
+    key_position: str | None
+    public: bool
+    compound: str | None
+    origin: Literal["inventory", "sheet"] = Field(
+        description="registered by the inventory YAML or imported from a camera sheet")
+    passed: bool = Field(description="every record check passed (counts in "
+                                     "video_record_compliance)")
+    failed_checks: list[str]
+    checks: dict[str, RecordCheckOut] = Field(
+        description="code, civil_code, name, coordinates")
+    notes: list[str] = Field(description="checks that could not be made, and why")

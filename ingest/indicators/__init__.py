@@ -19,9 +19,20 @@ from ingest.indicators.model import (
     status_for,
 )
 from ingest.indicators.thresholds import ThresholdError, load_thresholds, thresholds_for
+from ingest.indicators.video import (
+    VIDEO_INDICATORS,
+    video_intact_rate,
+    video_key_coverage,
+    video_networked_rate,
+    video_picture_out_rate,
+    video_record_compliance,
+)
+from ingest.indicators.video_facts import CameraFact, KeyPositionFact, ProbeFact
 
 __all__ = [
-    "DEFAULT_WINDOW", "SMART_FUNCTIONS", "IndicatorResult", "LightFact", "Status",
-    "ThresholdError", "Thresholds", "Window", "has_smart_controller", "load_thresholds",
-    "smart_lighting_rate", "status_for", "thresholds_for",
+    "DEFAULT_WINDOW", "SMART_FUNCTIONS", "VIDEO_INDICATORS", "CameraFact", "IndicatorResult",
+    "KeyPositionFact", "LightFact", "ProbeFact", "Status", "ThresholdError", "Thresholds",
+    "Window", "has_smart_controller", "load_thresholds", "smart_lighting_rate", "status_for",
+    "thresholds_for", "video_intact_rate", "video_key_coverage", "video_networked_rate",
+    "video_picture_out_rate", "video_record_compliance",
 ]

@@ -1,4 +1,5 @@
-"""The thin SQL layer: load device facts for the pure evaluators and run them.
+"""The thin SQL layer: load device facts for the pure evaluators and run them (the video
+facts live in `video_load`).
 
 Effective states come from the `device_effective_state` view (a device behind an offline
 gateway is `unknown`). For an `as_of` in the past, a light seen after `as_of` gets its
@@ -14,6 +15,8 @@ from typing import Any, Final
 from ingest.indicators import lighting
 from ingest.indicators.lighting import LightFact, has_smart_controller, smart_lighting_rate
 from ingest.indicators.model import IndicatorResult
+from ingest.indicators.video import VIDEO_INDICATORS
+from ingest.indicators.video_load import video_indicators
 
 Connection = Any  # asyncpg.Connection; asyncpg ships no type information
 
@@ -51,15 +54,28 @@ async def _lighting(conn: Connection, community: str, as_of: datetime,
     return smart_lighting_rate(facts, as_of, window)
 
 
-Evaluator = Callable[[Connection, str, datetime, timedelta], Awaitable[IndicatorResult]]
+async def _lighting_group(conn: Connection, community: str, as_of: datetime,
+                          window: timedelta) -> list[IndicatorResult]:
+    return [await _lighting(conn, community, as_of, window)]
 
-#: The measured indicators computed so far, by their stable id (INDICATORS.md).
-INDICATORS: Final[dict[str, Evaluator]] = {lighting.INDICATOR_ID: _lighting}
+
+#: Evaluates a group of indicators that share their facts (loaded once per group).
+Group = Callable[[Connection, str, datetime, timedelta], Awaitable[list[IndicatorResult]]]
+
+#: The measured indicators computed so far, in the order the API returns them.
+GROUPS: Final[tuple[tuple[tuple[str, ...], Group], ...]] = (
+    ((lighting.INDICATOR_ID,), _lighting_group),
+    (VIDEO_INDICATORS, video_indicators),
+)
+INDICATOR_IDS: Final = tuple(ident for ids, _ in GROUPS for ident in ids)
 
 
 async def compute_indicators(conn: Connection, community: str, as_of: datetime,
                              window: timedelta) -> list[IndicatorResult]:
-    """Every measured indicator of `community` at `as_of` over `window`, in id order."""
-    return [await INDICATORS[ident](conn, community, as_of, window)
-            for ident in sorted(INDICATORS)]
+    """Every measured indicator of `community` at `as_of` over `window`: smart lighting,
+    then the video indicators in INDICATORS.md order."""
+    out: list[IndicatorResult] = []
+    for _, group in GROUPS:
+        out.extend(await group(conn, community, as_of, window))
+    return out
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal
@@ -65,7 +66,8 @@ class IndicatorResult:
     """One measured indicator for one community, with the evidence behind it.
 
     `devices` lists the ids in the numerator and the denominator; `breakdown` lists, per
-    reason, the devices left out of the numerator (or of the whole figure).
+    reason, the devices left out of the numerator (or of the whole figure). `details` holds
+    JSON-ready evidence particular to one indicator (per-device reasons, per-check counts).
     """
 
     id: str
@@ -78,6 +80,7 @@ class IndicatorResult:
     denominator_devices: tuple[str, ...] = ()
     breakdown: dict[str, tuple[str, ...]] = field(default_factory=dict)
     unit: str = "%"
+    details: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def value(self) -> float | None:
@@ -104,6 +107,7 @@ class IndicatorResult:
             "devices": {"numerator": list(self.numerator_devices),
                         "denominator": list(self.denominator_devices)},
             "breakdown": {reason: list(ids) for reason, ids in self.breakdown.items()},
+            **({"details": dict(self.details)} if self.details else {}),
         }
 
 

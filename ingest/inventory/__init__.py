@@ -1,6 +1,7 @@
 """The community register: parse and validate inventory YAML, and import it centrally."""
 
 from ingest.inventory.model import (
+    KEY_POSITION_TYPES,
     KINDS,
     PROTOCOLS,
     Building,
@@ -9,11 +10,13 @@ from ingest.inventory.model import (
     Device,
     Inventory,
     InventoryError,
+    KeyPosition,
 )
 from ingest.inventory.parse import load_inventory, parse_inventory
 from ingest.inventory.store import ImportSummary, import_inventory
 
 __all__ = [
-    "KINDS", "PROTOCOLS", "Building", "Community", "Compound", "Device", "ImportSummary",
-    "Inventory", "InventoryError", "import_inventory", "load_inventory", "parse_inventory",
+    "KEY_POSITION_TYPES", "KINDS", "PROTOCOLS", "Building", "Community", "Compound", "Device",
+    "ImportSummary", "Inventory", "InventoryError", "KeyPosition", "import_inventory",
+    "load_inventory", "parse_inventory",
 ]

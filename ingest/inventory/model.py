@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from ingest.records.geo import Boundary
+
 #: Device kinds the product knows. Indicators select devices by kind.
 KINDS: Final[tuple[str, ...]] = (
     "light", "camera", "meter", "charger", "fire_panel", "fire_detector",
@@ -13,6 +15,13 @@ KINDS: Final[tuple[str, ...]] = (
 )
 #: Protocols a gateway has (or will have) a driver for.
 PROTOCOLS: Final[tuple[str, ...]] = ("mqtt", "modbus", "onvif", "dlt645", "gb26875")
+#: The key positions (重点点位) of the video indicators, with their names in the seeds.
+KEY_POSITION_TYPES: Final[dict[str, str]] = {
+    "community_entrance": "小区出入口",
+    "parking_entrance": "停车库出入口",
+    "main_road": "社区主干道",
+    "fire_lane": "消防通道",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +30,7 @@ class Community:
     name: str
     district: str
     households: int | None = None
+    boundary: Boundary | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +52,16 @@ class Building:
 
 
 @dataclass(frozen=True, slots=True)
+class KeyPosition:
+    """A place that must be watched (重点点位); it counts in coverage with or without a camera."""
+
+    id: str
+    type: str
+    name: str | None = None
+    compound: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Device:
     """One registered device. `protocol` None means nothing can report it (a plain light)."""
 
@@ -56,6 +76,13 @@ class Device:
     address: str | None = None
     capabilities: tuple[str, ...] = ()
     attrs: dict[str, Any] = field(default_factory=dict)
+    # The camera record (一机一档): GB/T 28181 code, GB/T 2260 civil code, WGS-84 position.
+    # Stored as given: record compliance is measured, not enforced at import.
+    code: str | None = None
+    civil_code: str | None = None
+    longitude: float | None = None
+    latitude: float | None = None
+    key_position: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +92,7 @@ class Inventory:
     buildings: tuple[Building, ...]
     devices: tuple[Device, ...]
     source: str = "<inventory>"
+    key_positions: tuple[KeyPosition, ...] = ()
 
 
 class InventoryError(ValueError):

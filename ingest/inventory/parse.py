@@ -6,13 +6,13 @@ template rows (`repeat`, `start`, `{n:03d}`) expand into one device per n.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any, Final
 
 import yaml
 
+from ingest.inventory.fields import FieldReader
 from ingest.inventory.model import (
     KINDS,
     PROTOCOLS,
@@ -23,14 +23,21 @@ from ingest.inventory.model import (
     Inventory,
     InventoryError,
 )
+from ingest.inventory.video import (
+    CAMERA_KEYS,
+    camera_fields,
+    parse_boundary,
+    parse_key_positions,
+)
 from telemetry.topics import TopicError, check_id
 
-_COMMUNITY_KEYS: Final = ("id", "name", "district", "households")
+_COMMUNITY_KEYS: Final = ("id", "name", "district", "households", "boundary")
 _COMPOUND_KEYS: Final = ("id", "name", "closed", "ebikes", "attrs")
 _BUILDING_KEYS: Final = ("id", "compound", "floors", "residential", "attrs")
 _DEVICE_KEYS: Final = ("id", "kind", "name", "compound", "building", "public", "gateway",
-                       "protocol", "address", "capabilities", "attrs", "repeat", "start")
-_TOP_KEYS: Final = ("community", "compounds", "buildings", "devices")
+                       "protocol", "address", "capabilities", "attrs", *CAMERA_KEYS,
+                       "repeat", "start")
+_TOP_KEYS: Final = ("community", "compounds", "buildings", "key_positions", "devices")
 _PLACEHOLDER_RE: Final = re.compile(r"\{n(?::[^}]*)?\}")
 _DISTRICT_RE: Final = re.compile(r"^[0-9]{6}$")
 
@@ -77,86 +84,8 @@ def parse_inventory(text: str, source: str = "<inventory>") -> Inventory:
     return _Parser(source).parse(doc)
 
 
-class _Parser:
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.problems: list[str] = []
-
-    def fail(self, path: str, message: str) -> None:
-        line = f"{path}: {message}" if path else message
-        if line not in self.problems:  # template rows repeat the same fault once per copy
-            self.problems.append(line)
-
-    # -- typed field readers: record a problem and return the default on a bad value
-
-    def text(self, row: dict[str, Any], key: str, path: str, *, required: bool = False,
-             ident: bool = False) -> str | None:
-        value = row.get(key)
-        if value is None:
-            if required:
-                self.fail(f"{path}.{key}", "is required")
-            return None
-        if not isinstance(value, str) or not value.strip():
-            self.fail(f"{path}.{key}", f"must be a non-empty string, got {value!r}"
-                      + ("; quote it" if isinstance(value, int | float) else ""))
-            return None
-        if ident and (any(c in value for c in "/+#") or len(value) > 128):
-            self.fail(f"{path}.{key}", f"{value!r} cannot be an id: use at most 128 "
-                      "characters and no '/', '+' or '#'")
-            return None
-        return value
-
-    def flag(self, row: dict[str, Any], key: str, path: str, default: bool) -> bool:
-        value = row.get(key, default)
-        if not isinstance(value, bool):
-            self.fail(f"{path}.{key}", f"must be true or false, got {value!r}")
-            return default
-        return value
-
-    def count(self, row: dict[str, Any], key: str, path: str, minimum: int) -> int | None:
-        value = row.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-            self.fail(f"{path}.{key}", f"must be a whole number >= {minimum}, got {value!r}")
-            return None
-        return value
-
-    def attrs(self, row: dict[str, Any], path: str) -> dict[str, Any]:
-        value = row.get("attrs", {})
-        if not isinstance(value, dict):
-            self.fail(f"{path}.attrs", f"must be a mapping of extra facts, got {value!r}")
-            return {}
-        try:
-            json.dumps(value)
-        except (TypeError, ValueError):
-            self.fail(f"{path}.attrs", "must hold only strings, numbers, booleans, lists "
-                      "and mappings (it is stored as JSON)")
-            return {}
-        return value
-
-    def known_keys(self, row: dict[str, Any], allowed: tuple[str, ...], path: str) -> None:
-        for key in row:
-            if key not in allowed:
-                self.fail(f"{path}.{key}", f"unknown key; known keys are {', '.join(allowed)} "
-                          "(put other facts under attrs)")
-
-    def rows(self, doc: dict[str, Any], key: str) -> list[tuple[str, dict[str, Any]]]:
-        value = doc.get(key)
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.fail(key, f"must be a list of mappings, got {type(value).__name__}")
-            return []
-        out = []
-        for i, row in enumerate(value):
-            if isinstance(row, dict):
-                out.append((f"{key}[{i}]", row))
-            else:
-                self.fail(f"{key}[{i}]", f"must be a mapping (id: ..., ...), got {row!r}")
-        return out
-
-    # -- sections
+class _Parser(FieldReader):
+    key_position_ids: set[str]
 
     def parse(self, doc: Any) -> Inventory:
         if not isinstance(doc, dict):
@@ -167,16 +96,19 @@ class _Parser:
         compounds = self.compounds(doc)
         compound_ids = {c.id for c in compounds}
         buildings = self.buildings(doc, compound_ids)
+        key_positions = parse_key_positions(self, self.rows(doc, "key_positions"),
+                                            compound_ids)
+        self.key_position_ids = {k.id for k in key_positions}
         devices = self.devices(doc, compound_ids, {b.id: b for b in buildings})
         if self.problems or community is None:
             raise InventoryError(self.source, self.problems)
         return Inventory(community, tuple(compounds), tuple(buildings), tuple(devices),
-                         self.source)
+                         self.source, tuple(key_positions))
 
     def community(self, row: Any) -> Community | None:
         if not isinstance(row, dict):
             self.fail("community", "is required: a mapping with id, name, district "
-                      "(6-digit GB/T 2260 code) and optionally households")
+                      "(6-digit GB/T 2260 code) and optionally households and boundary")
             return None
         self.known_keys(row, _COMMUNITY_KEYS, "community")
         cid = self.text(row, "id", "community", required=True)
@@ -194,9 +126,10 @@ class _Parser:
                       f"quotes, e.g. \"370102\", got {row.get('district')!r}")
             district = None
         households = self.count(row, "households", "community", 0)
+        boundary = parse_boundary(self, row.get("boundary"), "community.boundary")
         if cid is None or name is None or district is None:
             return None
-        return Community(cid, name, district, households)
+        return Community(cid, name, district, households, boundary)
 
     def compounds(self, doc: dict[str, Any]) -> list[Compound]:
         out: list[Compound] = []
@@ -234,16 +167,6 @@ class _Parser:
             out.append(Building(bid, compound, floors, self.flag(row, "residential", path, True),
                                 self.attrs(row, path)))
         return out
-
-    def ref(self, row: dict[str, Any], key: str, path: str, known: set[str] | dict[str, Any],
-            section: str) -> str | None:
-        value = self.text(row, key, path)
-        if value is not None and value not in known:
-            listed = ", ".join(sorted(known)) or "none defined"
-            self.fail(f"{path}.{key}", f"{value!r} is not in {section} (known: {listed}); "
-                      f"add it under {section} or correct the id")
-            return None
-        return value
 
     def devices(self, doc: dict[str, Any], compounds: set[str],
                 buildings: dict[str, Building]) -> list[Device]:
@@ -345,7 +268,8 @@ class _Parser:
         name = self.text(row, "name", path)
         address = self.text(row, "address", path)
         attrs = self.attrs(row, path)
+        record = camera_fields(self, row, path, kind, self.key_position_ids)
         if did is None or kind is None:
             return None
         return Device(did, kind, name, compound, building, public, gateway, protocol,
-                      address, tuple(dict.fromkeys(caps)), attrs)
+                      address, tuple(dict.fromkeys(caps)), attrs, **record)

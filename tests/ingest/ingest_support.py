@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
+
+from ingest.api import create_app
 from ingest.messages import Received, decode_message
 from telemetry import (
     DeviceState,
@@ -141,3 +144,12 @@ class Publisher:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+
+async def client_for(dsn: str) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the API over the database at `dsn`, inside the app's lifespan."""
+    app = create_app(dsn)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://scg") as client:
+            yield client

@@ -82,8 +82,8 @@ devices:
         "devices[5].capabilities: are listed but protocol is not set; a device without a "
         "controller cannot offer them: add protocol (and gateway) or remove capabilities",
         "devices[6].colour: unknown key; known keys are id, kind, name, compound, building, "
-        "public, gateway, protocol, address, capabilities, attrs, repeat, start (put other "
-        "facts under attrs)",
+        "public, gateway, protocol, address, capabilities, attrs, code, civil_code, longitude, "
+        "latitude, key_position, repeat, start (put other facts under attrs)",
     ]
 
 
