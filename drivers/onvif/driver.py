@@ -202,6 +202,14 @@ class OnvifDriver:
                               f"{since.isoformat(timespec='seconds')}"
                               for kind, since in faults)
             return Outcome.DEGRADED, words, "+".join(kind for kind, _ in faults)
+        offset = last.clock_offset_s
+        limit = self.settings.max_clock_skew
+        if offset is not None and abs(offset) > limit:
+            ahead = "ahead of" if offset > 0 else "behind"
+            return (Outcome.DEGRADED,
+                    f"camera clock {abs(offset):.0f} s {ahead} the gateway's (more than the "
+                    f"{limit:g} s allowed): its recordings and events carry wrong times; set "
+                    "the camera's clock (NTP)", "clock")
         return Outcome.OK, "", "ok"
 
 

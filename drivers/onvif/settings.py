@@ -9,6 +9,7 @@ validated at load so a typo is reported with the key and the fix before anything
         events: true           # keep a PullPoint event subscription per camera
         pull_timeout: 20s      # how long the camera may hold one PullMessages call
         subscription_time: 5m  # asked-for lifetime of a subscription; renewed at 80 %
+        max_clock_skew: 10s    # a camera clock further off than this is reported degraded
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ class OnvifSettings:
     events: bool = True
     pull_timeout: float = 20.0
     subscription_time: float = 300.0
+    #: The driver signs requests on the camera's own clock, so a skewed camera still answers;
+    #: but its recordings and events carry wrong times, which an operator must fix.
+    max_clock_skew: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +105,8 @@ def _number(key: str, value: Any) -> float:
 
 
 _CHECK_KEYS = ("black_below", "white_above", "blank_std_below")
-_KEYS = ("concurrency", "timeout", "checks", "events", "pull_timeout", "subscription_time")
+_KEYS = ("concurrency", "timeout", "checks", "events", "pull_timeout", "subscription_time",
+         "max_clock_skew")
 
 
 def parse_settings(raw: Mapping[str, Any] | None) -> OnvifSettings:
@@ -132,9 +137,10 @@ def parse_settings(raw: Mapping[str, Any] | None) -> OnvifSettings:
         raise DriverConfigError(f"onvif settings 'subscription_time' ({lifetime:g} s) must "
                                 f"be longer than 'pull_timeout' ({pull:g} s), or the "
                                 "subscription expires while a pull is waiting")
+    skew = _seconds("max_clock_skew", raw.get("max_clock_skew", defaults.max_clock_skew), "10s")
     return OnvifSettings(concurrency=concurrency, timeout=timeout,
                          checks=_parse_checks(raw.get("checks")), events=events,
-                         pull_timeout=pull, subscription_time=lifetime)
+                         pull_timeout=pull, subscription_time=lifetime, max_clock_skew=skew)
 
 
 def _parse_checks(raw: Any) -> Checks:

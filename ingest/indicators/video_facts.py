@@ -28,7 +28,7 @@ ACCESS_CHECKS: Final = frozenset({"auth"})
 #: State reasons that mean the same (wording of the ONVIF driver and of common platforms).
 ACCESS_REASON: Final = re.compile(
     r"credential|not ?authori[sz]ed|unauthori[sz]ed|access refused|"
-    r"\bauth(entication)?\b.*fail|clock skew|clock offset|\b401\b", re.IGNORECASE)
+    r"\bauth(entication)?\b.*fail|\b401\b", re.IGNORECASE)
 #: Effective states in which the camera is not networked, each its own breakdown reason.
 NOT_NETWORKED_STATES: Final = ("offline", "unknown", "unmonitored")
 
@@ -77,7 +77,9 @@ class KeyPositionFact:
 
 
 def access_refused(cam: CameraFact) -> bool:
-    """A degraded camera that does not let us in (credentials or clock skew)."""
+    """A degraded camera that does not let us in (credentials, or a clock skew that cannot be
+    corrected: both end in an `auth` probe). A camera whose clock is off but which answers
+    requests signed on its own clock is reachable, and so networked."""
     if ACCESS_REASON.search(cam.reason):
         return True
     probe = cam.probe
