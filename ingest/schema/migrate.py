@@ -86,14 +86,15 @@ async def migrate(dsn: str, *, timescaledb: bool | None = None) -> list[str]:
 
 
 async def _migrate_locked(conn: asyncpg.Connection, want_timescale: bool | None) -> list[str]:
+    # The storage mode first: requiring TimescaleDB where it is missing changes nothing, and
+    # a database whose extension the server does not load is refused before any DDL.
+    mode, note = await _timescale_mode(conn, want_timescale)
     await conn.execute("""
         CREATE TABLE IF NOT EXISTS schema_migrations (
             name        text PRIMARY KEY,
             checksum    text NOT NULL,
             applied_at  timestamptz NOT NULL DEFAULT now()
         )""")
-    # The storage mode first: requiring TimescaleDB where it is missing changes nothing.
-    mode, note = await _timescale_mode(conn, want_timescale)
     applied_now = await _apply(conn, discover(PLAIN_DIR))
     if mode == "timescaledb":
         license_ = await conn.fetchval("SELECT current_setting('timescaledb.license', true)")
@@ -145,7 +146,15 @@ async def _timescale_mode(conn: asyncpg.Connection,
     """Create the extension when wanted and possible; return the mode and why."""
     installed = await conn.fetchval(
         "SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'")
+    preloaded = await _loader_preloaded(conn)
     if installed:
+        if not preloaded:
+            # Any DDL would then end the session (TimescaleDB's event trigger raises FATAL),
+            # and rows written meanwhile land in the hypertables' root tables, out of sight.
+            raise MigrationError(
+                f"this database has the timescaledb extension ({installed}) but the server "
+                "does not load its library; add timescaledb to shared_preload_libraries and "
+                "restart PostgreSQL before migrating or running ingest")
         return "timescaledb", f"TimescaleDB {installed}: time-series tables are hypertables"
     if want is False:
         return "postgresql", "plain PostgreSQL tables (TimescaleDB not requested)"
@@ -157,20 +166,40 @@ async def _timescale_mode(conn: asyncpg.Connection,
             raise MigrationError(f"TimescaleDB was required but {why}; install it, or "
                                  "migrate without requiring it")
         return "postgresql", f"plain PostgreSQL tables: {why} (not in pg_available_extensions)"
+    if not preloaded:
+        # Checked first because CREATE EXTENSION without the preload is a FATAL error in
+        # TimescaleDB 2.x: the server closes the connection instead of raising an error.
+        why = "the timescaledb library is not in shared_preload_libraries"
+        if want:
+            raise MigrationError(f"TimescaleDB was required but {why}; add timescaledb to "
+                                 "shared_preload_libraries and restart PostgreSQL")
+        log.warning("using plain PostgreSQL tables: %s", why)
+        return "postgresql", f"plain PostgreSQL tables: {why}"
     try:
         async with conn.transaction():
             await conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
     except asyncpg.PostgresError as exc:
-        # Typically: the library is not in shared_preload_libraries.
         why = f"CREATE EXTENSION timescaledb failed: {exc}"
         if want:
-            raise MigrationError(f"TimescaleDB was required but {why}; add timescaledb to "
-                                 "shared_preload_libraries and restart PostgreSQL") from exc
+            raise MigrationError(f"TimescaleDB was required but {why}; migrate as a role "
+                                 "that may create extensions (a superuser), or see the "
+                                 "PostgreSQL log") from exc
         log.warning("using plain PostgreSQL tables: %s", why)
         return "postgresql", f"plain PostgreSQL tables: {why}"
     version = await conn.fetchval(
         "SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'")
     return "timescaledb", f"TimescaleDB {version}: time-series tables are hypertables"
+
+
+async def _loader_preloaded(conn: asyncpg.Connection) -> bool:
+    """True when the server preloaded TimescaleDB's loader library.
+
+    shared_preload_libraries itself is readable by superusers only, so this asks for a
+    setting the loader defines at preload instead; a mere placeholder of that name (set in
+    postgresql.conf without the library) has type string, not bool.
+    """
+    return bool(await conn.fetchval(
+        "SELECT vartype = 'bool' FROM pg_settings WHERE name = 'timescaledb.disable_load'"))
 
 
 async def storage_mode(conn: asyncpg.Connection) -> tuple[str, str]:

@@ -15,6 +15,7 @@ import signal
 import stat
 import subprocess
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from scg.localsvc.process import free_port, run_as, spawn, stop, wait_for_port
@@ -62,10 +63,14 @@ def reachable_by_others(path: Path) -> bool:
 class PostgresCluster:
     """One throwaway or demo cluster. Superuser `postgres`, trust auth, loopback only."""
 
-    def __init__(self, datadir: Path, port: int | None = None, *, durable: bool = True) -> None:
+    def __init__(self, datadir: Path, port: int | None = None, *, durable: bool = True,
+                 settings: Mapping[str, str] | None = None) -> None:
         self.datadir = datadir
         self.port = port or free_port()
         self.durable = durable
+        # Extra server settings passed as `-c key=value`, applied after the defaults so they
+        # win (e.g. {"shared_preload_libraries": "timescaledb"}).
+        self.settings = dict(settings or {})
         self.bindir = find_bindir()
         self.user = server_user()
         self.proc: subprocess.Popen[bytes] | None = None
@@ -102,6 +107,8 @@ class PostgresCluster:
         if not self.durable:
             args += ["-c", "fsync=off", "-c", "synchronous_commit=off",
                      "-c", "full_page_writes=off"]
+        for key, value in self.settings.items():
+            args += ["-c", f"{key}={value}"]
         # SIGINT is PostgreSQL's "fast shutdown": it does not wait for clients to leave.
         self.proc = spawn(args, log=self.log, user=self.user, death_signal=signal.SIGINT)
         wait_for_port(self.port, self.proc, what="PostgreSQL", log=self.log, timeout=60)

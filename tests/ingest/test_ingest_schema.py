@@ -105,19 +105,27 @@ async def test_without_the_extension_requiring_timescaledb_fails_with_the_fix(
     assert await migrate(database) == PLAIN  # nothing half-applied by the failed attempt
 
 
-async def test_with_timescaledb_the_time_series_tables_become_hypertables(
+async def test_with_the_extension_installed_but_not_preloaded_migrate_names_the_fix(
         database: str) -> None:
+    # The session cluster does not preload timescaledb; CREATE EXTENSION there would end
+    # the connection (FATAL), so migrate must not try it. The hypertable path itself is
+    # tested in test_ingest_timescaledb.py on a server that preloads the library.
     conn = await asyncpg.connect(database)
     try:
         if not await _timescaledb_available(conn):
-            pytest.skip("the timescaledb extension is not installed on this PostgreSQL server "
-                        "(not in pg_available_extensions); the plain-PostgreSQL path is tested")
-        applied = await migrate(database, timescaledb=True)
-        hypertables = {r["hypertable_name"] for r in await conn.fetch(
-            "SELECT hypertable_name FROM timescaledb_information.hypertables")}
-        mode, _ = await storage_mode(conn)
+            pytest.skip("the timescaledb extension is not installed on this server; the "
+                        "missing-extension case is tested instead")
     finally:
         await conn.close()
-    assert [n for n in applied if n.startswith("timescaledb/")]
-    assert hypertables == set(TIME_SERIES)
-    assert mode == "timescaledb"
+    with pytest.raises(MigrationError, match="TimescaleDB was required but the timescaledb "
+                                             "library is not in shared_preload_libraries"):
+        await migrate(database, timescaledb=True)
+    assert await migrate(database) == PLAIN
+    conn = await asyncpg.connect(database)
+    try:
+        mode, note = await storage_mode(conn)
+    finally:
+        await conn.close()
+    assert mode == "postgresql"
+    assert note.startswith("plain PostgreSQL tables: the timescaledb library is not in "
+                           "shared_preload_libraries")
