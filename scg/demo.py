@@ -18,7 +18,8 @@ from types import FrameType
 
 import yaml
 
-from scg.scenario import Endpoint, LightingScenario
+from scg.camera_plan import CameraPlan
+from scg.scenario import CommunityScenario, Endpoint
 from scg.stack import Stack
 
 # Of the 100 controllers, these never come up (dead controllers: offline at the gateway),
@@ -71,20 +72,34 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def _start(stack: Stack, api_port: int) -> None:
-    scenario = LightingScenario()
+    plan = CameraPlan()
+    scenario = CommunityScenario(cameras=plan)
+    folder = stack.state_dir / "community"
     print(f"scg demo: state folder {stack.state_dir}", flush=True)
     stack.start_infra()
     print(f"  mosquitto   {stack.broker.url}")
     print(f"  PostgreSQL  {stack.database_url}  (data in {stack.pg.datadir})", flush=True)
 
+    folder.mkdir(parents=True, exist_ok=True)
+    camera_faults = folder / "camera-faults.yaml"
+    camera_faults.write_text(yaml.safe_dump(plan.fault_schedule(), sort_keys=False))
+    camera_list = folder / "cameras.yaml"
+    camera_list.unlink(missing_ok=True)
+    stack.start("sim-cameras", "sim", "cameras", "--count", str(len(plan.cameras)),
+                "--base-port", "0", "--no-discovery", "--faults", str(camera_faults),
+                "--list-file", str(camera_list))
+    stack.wait_for_log("sim-cameras", "cameras up")
+    urls = yaml.safe_load(camera_list.read_text())
+
     broker = Endpoint(stack.broker.host, stack.broker.port)
-    inventory, gateway_config = scenario.write(stack.state_dir / "community", broker, broker)
-    faults = stack.state_dir / "community" / "light-faults.yaml"
+    inventory, gateway_config = scenario.write(folder, broker, broker, urls)
+    faults = folder / "light-faults.yaml"
     faults.write_text(yaml.safe_dump(FAULTS, sort_keys=False))
     stack.run("db", "migrate")
     stack.run("inventory", "import", str(inventory))
     print(f"  inventory   {inventory}: {scenario.lights} public lights, "
-          f"{scenario.controllers} with controllers")
+          f"{scenario.controllers} with controllers; {len(plan.cameras)} cameras at "
+          f"{len(plan.key_positions)} key positions")
 
     stack.start("ingest", "ingest", "run")
     stack.wait_for_log("ingest", "subscribed")
@@ -96,13 +111,16 @@ def _start(stack: Stack, api_port: int) -> None:
                 "--prefix", scenario.prefix, "--faults", str(faults))
     stack.start("gateway", "gateway", "run", "--config", str(gateway_config))
     print(f"  simulators  {live} light controllers ({SILENT_CONTROLLERS} dead, "
-          f"{len(FAULTS)} with scheduled faults)")
+          f"{len(FAULTS)} with scheduled faults); {len(plan.cameras)} ONVIF cameras "
+          f"({len(plan.fault_schedule())} failing: unreachable, wrong password, skewed clock, "
+          "black, blank, frozen, corrupt picture; 6 with defective records)")
     print(f"  gateway     {scenario.gateway} (config {gateway_config})")
     print(f"  logs        {stack.logs}/")
     base = f"http://127.0.0.1:{api_port}"
     print(f"""
 scg demo is running. Open:
-  {base}/api/communities/demo/indicators   smart-lighting rate, live
+  {base}/api/communities/demo/indicators   smart lighting and the five video indicators, live
+  {base}/api/communities/demo/cameras/records  each camera's record checks
   {base}/api/communities/demo/devices      devices with state and last-seen time
   {base}/docs                              the API
 Ctrl-C stops every process it started.""", flush=True)

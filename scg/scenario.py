@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from scg.camera_plan import CameraPlan
+
 LIGHT_CAPABILITIES = ["dimming", "remote_control", "fault_report"]
 
 
@@ -23,8 +25,9 @@ class Endpoint:
 
 
 @dataclass
-class LightingScenario:
-    """`lights` public street lights, the first `controllers` of them with a controller."""
+class CommunityScenario:
+    """`lights` public street lights, the first `controllers` of them with a controller, and
+    optionally the cameras of a `CameraPlan` (their URLs are known once the simulator runs)."""
 
     community: str = "demo"
     name: str = "演示社区"
@@ -35,6 +38,7 @@ class LightingScenario:
     period_s: float = 5.0
     prefix: str = "scg-sim/lights"
     compounds: list[str] = field(default_factory=lambda: ["north", "south", "east"])
+    cameras: CameraPlan | None = None
 
     def light_id(self, n: int) -> str:
         return f"light-{n:03d}"
@@ -47,7 +51,7 @@ class LightingScenario:
     def controlled_lights(self) -> list[str]:
         return [self.light_id(n) for n in range(1, self.controllers + 1)]
 
-    def inventory(self) -> dict[str, Any]:
+    def inventory(self, camera_urls: dict[str, str] | None = None) -> dict[str, Any]:
         names = {"north": "北苑", "south": "南苑", "east": "东苑", "west": "西苑"}
         compounds = [{"id": c, "name": names.get(c, c), "closed": True, "ebikes": True}
                      for c in self.compounds]
@@ -62,12 +66,27 @@ class LightingScenario:
                 dev.update(gateway=self.gateway, protocol="mqtt", address=self.light_id(n),
                            capabilities=list(LIGHT_CAPABILITIES))
             devices.append(dev)
-        return {"community": {"id": self.community, "name": self.name,
-                              "district": self.district},
-                "compounds": compounds, "buildings": buildings, "devices": devices}
+        doc: dict[str, Any] = {
+            "community": {"id": self.community, "name": self.name, "district": self.district},
+            "compounds": compounds, "buildings": buildings}
+        if self.cameras is not None:
+            doc["community"]["boundary"] = self.cameras.boundary
+            doc["key_positions"] = self.cameras.key_positions
+            devices += self.cameras.inventory_devices(self.gateway, camera_urls or {})
+        doc["devices"] = devices
+        return doc
 
-    def gateway_config(self, uplink: Endpoint, device_broker: Endpoint,
-                       spool_path: Path) -> dict[str, Any]:
+    def gateway_config(self, uplink: Endpoint, device_broker: Endpoint, spool_path: Path,
+                       camera_urls: dict[str, str] | None = None) -> dict[str, Any]:
+        drivers: dict[str, Any] = {}
+        devices: list[dict[str, Any]] = [
+            {"id": d, "driver": "mqtt", "profile": "street_light", "address": d,
+             "period": f"{self.period_s}s"} for d in self.controlled_lights]
+        if devices:
+            drivers["mqtt"] = {"host": device_broker.host, "port": device_broker.port}
+        if self.cameras is not None:
+            drivers["onvif"] = self.cameras.driver_settings()
+            devices += self.cameras.gateway_devices(camera_urls or {})
         return {
             "community": self.community,
             "gateway": self.gateway,
@@ -75,20 +94,20 @@ class LightingScenario:
                        "reconnect_min": 0.2, "reconnect_max": 2},
             "spool": {"path": str(spool_path), "max_bytes": "64MiB"},
             "health": {"failures_to_offline": 3},
-            "drivers": {"mqtt": {"host": device_broker.host, "port": device_broker.port}},
-            "devices": [{"id": d, "driver": "mqtt", "profile": "street_light", "address": d,
-                         "period": f"{self.period_s}s"} for d in self.controlled_lights],
+            "drivers": drivers,
+            "devices": devices,
         }
 
-    def write(self, folder: Path, uplink: Endpoint, device_broker: Endpoint) -> tuple[Path, Path]:
+    def write(self, folder: Path, uplink: Endpoint, device_broker: Endpoint,
+              camera_urls: dict[str, str] | None = None) -> tuple[Path, Path]:
         """Write inventory.yaml and gateway.yaml into `folder`; return their paths."""
         folder.mkdir(parents=True, exist_ok=True)
         inventory = folder / "inventory.yaml"
         gateway = folder / "gateway.yaml"
         header = "# Written by scg from a simulated community; edit freely.\n"
-        inventory.write_text(header + yaml.safe_dump(self.inventory(), allow_unicode=True,
-                                                     sort_keys=False))
+        inventory.write_text(header + yaml.safe_dump(self.inventory(camera_urls),
+                                                     allow_unicode=True, sort_keys=False))
         gateway.write_text(header + yaml.safe_dump(
-            self.gateway_config(uplink, device_broker, folder / "spool.sqlite"),
+            self.gateway_config(uplink, device_broker, folder / "spool.sqlite", camera_urls),
             allow_unicode=True, sort_keys=False))
         return inventory, gateway

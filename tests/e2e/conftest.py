@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from e2e_support import Community, start_community
 
-from scg.scenario import LightingScenario
+from scg.camera_plan import CameraPlan
+from scg.scenario import CommunityScenario
 
 
 @pytest.fixture
@@ -25,12 +26,20 @@ def e2e_root() -> Iterator[Path]:
 @pytest.fixture
 def hundred_lights(e2e_root: Path) -> Iterator[Community]:
     """100 public lights, 80 with controllers reporting every 0.3 s."""
-    yield from start_community(e2e_root, LightingScenario(
+    yield from start_community(e2e_root, CommunityScenario(
         community="e2e", gateway="e2e-gw1", lights=100, controllers=80, period_s=0.3))
 
 
 @pytest.fixture
 def busy_lights(e2e_root: Path) -> Iterator[Community]:
     """20 controllers reporting every 0.1 s: 200 status messages, 800 readings a second."""
-    yield from start_community(e2e_root, LightingScenario(
+    yield from start_community(e2e_root, CommunityScenario(
         community="e2e", gateway="e2e-gw1", lights=20, controllers=20, period_s=0.1))
+
+
+@pytest.fixture
+def camera_community(e2e_root: Path) -> Iterator[Community]:
+    """The 44 cameras of `CameraPlan` (faults from the start), probed every 2 s; no lights."""
+    yield from start_community(e2e_root, CommunityScenario(
+        community="e2e", gateway="e2e-gw1", lights=0, controllers=0,
+        cameras=CameraPlan(period_s=2.0)))

@@ -18,10 +18,12 @@ from typing import Any, TypeVar
 
 import httpx
 
+from scg.camera_plan import START_FAULTS, START_TAMPER
 from scg.localsvc.process import free_port
-from scg.scenario import Endpoint, LightingScenario
+from scg.scenario import CommunityScenario, Endpoint
 from scg.stack import Stack, psql_rows
 from simulators.lights import Fleet, make_lights
+from simulators.onvif import CameraFarm, CameraSpec, Fault
 
 T = TypeVar("T")
 
@@ -39,14 +41,35 @@ def wait_until(cond: Callable[[], T], what: str, timeout: float = 30.0,
     raise AssertionError(f"timed out after {timeout} s waiting for {what}; last value {last!r}")
 
 
-class FleetThread:
-    """A light fleet on an event loop of its own, steered from synchronous test code."""
+class LoopThread:
+    """An event loop on a thread of its own, for simulators steered from synchronous tests."""
 
-    def __init__(self, fleet_factory: Callable[[], Fleet]) -> None:
+    def __init__(self) -> None:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()
-        self.fleet: Fleet = self._run(self._make(fleet_factory))
+
+    def run(self, coro: Any) -> Any:
+        fut: Future[Any] = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        return fut.result(60)
+
+    def call(self, fn: Callable[..., T], *args: Any) -> T:
+        async def invoke() -> T:
+            return fn(*args)
+        result: T = self.run(invoke())
+        return result
+
+    def close(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+
+class FleetThread(LoopThread):
+    """A light fleet on its own event loop."""
+
+    def __init__(self, fleet_factory: Callable[[], Fleet]) -> None:
+        super().__init__()
+        self.fleet: Fleet = self.run(self._make(fleet_factory))
         self.stopped = False
 
     async def _make(self, factory: Callable[[], Fleet]) -> Fleet:
@@ -54,16 +77,6 @@ class FleetThread:
         await fleet.start()
         await asyncio.wait_for(fleet.wait_connected(), 10)
         return fleet
-
-    def _run(self, coro: Any) -> Any:
-        fut: Future[Any] = asyncio.run_coroutine_threadsafe(coro, self._loop)
-        return fut.result(60)
-
-    def call(self, fn: Callable[..., T], *args: Any) -> T:
-        async def invoke() -> T:
-            return fn(*args)
-        result: T = self._run(invoke())
-        return result
 
     def total_sent(self) -> int:
         return self.call(lambda: self.fleet.total_sent)
@@ -73,21 +86,39 @@ class FleetThread:
         if self.stopped:
             return dict(self.fleet.sent)
         self.stopped = True
-        self._run(self.fleet.stop())
-        sent = dict(self.fleet.sent)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-        return sent
+        self.run(self.fleet.stop())
+        self.close()
+        return dict(self.fleet.sent)
+
+
+class FarmThread(LoopThread):
+    """A camera farm on its own event loop."""
+
+    def __init__(self, specs: list[CameraSpec]) -> None:
+        super().__init__()
+        self.farm = CameraFarm(specs)
+        self.run(self.farm.start())
+
+    def set_fault(self, camera: str, fault: str, value: Any) -> None:
+        self.call(self.farm.set_fault, camera, Fault(fault), value)
+
+    def raise_event(self, camera: str, kind: str, active: bool) -> None:
+        self.call(self.farm.raise_event, camera, kind, active)
+
+    def stop(self) -> None:
+        self.run(self.farm.stop())
+        self.close()
 
 
 @dataclass
 class Community:
     stack: Stack
-    scenario: LightingScenario
+    scenario: CommunityScenario
     inventory: Path
     gateway_config: Path
     api: str
     fleets: list[FleetThread] = field(default_factory=list)
+    farm: FarmThread | None = None
 
     def get(self, path: str, **params: Any) -> Any:
         r = httpx.get(self.api + path, params=params, timeout=10)
@@ -125,19 +156,35 @@ class Community:
         return fleet
 
 
-def start_community(root: Path, scenario: LightingScenario) -> Iterator[Community]:
-    """Start everything but the devices; yield the community; stop everything."""
+def camera_specs(scenario: CommunityScenario) -> list[CameraSpec]:
+    plan = scenario.cameras
+    assert plan is not None
+    return [CameraSpec(c.id, username=plan.username, password=plan.password,
+                       faults={Fault(f): v for f, v in START_FAULTS.get(c.id, {}).items()})
+            for c in plan.cameras]
+
+
+def start_community(root: Path, scenario: CommunityScenario) -> Iterator[Community]:
+    """Start everything but the light fleet (cameras run from the start); yield the
+    community; stop everything."""
     stack = Stack(root, durable=False, separate_device_broker=True)
+    farm: FarmThread | None = None
     try:
         stack.start_infra()
         uplink = Endpoint(stack.broker.host, stack.broker.port)
         devices = Endpoint(stack.device_broker.host, stack.device_broker.port)
-        inventory, gateway_config = scenario.write(root / "community", uplink, devices)
+        urls: dict[str, str] = {}
+        if scenario.cameras is not None:
+            farm = FarmThread(camera_specs(scenario))
+            for cam in START_TAMPER:
+                farm.raise_event(cam, "tamper", True)
+            urls = {c.id: farm.farm.device_url(c.id) for c in scenario.cameras.cameras}
+        inventory, gateway_config = scenario.write(root / "community", uplink, devices, urls)
         stack.run("db", "migrate")
         stack.run("inventory", "import", str(inventory))
         port = free_port()
         community = Community(stack, scenario, inventory, gateway_config,
-                              f"http://127.0.0.1:{port}")
+                              f"http://127.0.0.1:{port}", farm=farm)
         community.start_ingest()
         stack.start("api", "api", "--host", "127.0.0.1", "--port", str(port))
         stack.wait_for_port("api", port)
@@ -148,3 +195,5 @@ def start_community(root: Path, scenario: LightingScenario) -> Iterator[Communit
             fleet.stop()
     finally:
         stack.stop_all()
+        if farm is not None:
+            farm.stop()

@@ -1,4 +1,4 @@
-"""`scg demo` serves the lighting indicator and Ctrl-C leaves no process behind."""
+"""`scg demo` serves the lighting and video indicators; Ctrl-C leaves no process behind."""
 
 from __future__ import annotations
 
@@ -63,8 +63,12 @@ def test_demo_serves_the_lighting_rate_and_stops_everything_on_ctrl_c(e2e_root: 
 
         rate = wait_until(lighting, "the demo's 98 live controllers to be counted", timeout=90)
         assert (rate["numerator"], rate["denominator"]) == (98, 120)
+        figures = {i["id"]: (i["numerator"], i["denominator"])
+                   for i in httpx.get(url, timeout=5).json()}
+        assert figures["video_record_compliance"] == (38, 44)  # the plan's 6 bad records
+        assert figures["video_networked_rate"][1] == 24
         started = descendants(demo.pid)
-        assert len(started) >= 6  # mosquitto, postgres, ingest, api, simulators, gateway
+        assert len(started) >= 7  # mosquitto, postgres, ingest, api, 2 simulators, gateway
     finally:
         demo.send_signal(signal.SIGINT)
         out, _ = demo.communicate(timeout=60)
