@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages scg needs when they are missing: mosquitto (the
-# MQTT broker used by the demo and the integration tests) and a PostgreSQL server.
+# MQTT broker used by the demo and the integration tests), socat, and a PostgreSQL server.
 set -euo pipefail
 
 missing=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
+# socat links two pseudo-terminals: the RS-485 (Modbus RTU, DL/T 645) tests run over them.
+command -v socat >/dev/null 2>&1 || missing+=(socat)
 if ! command -v pg_ctl >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
     missing+=(postgresql)
 fi
