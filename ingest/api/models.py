@@ -56,6 +56,14 @@ class IndicatorDevices(BaseModel):
     denominator: list[str]
 
 
+class TierFigureOut(BaseModel):
+    numerator: int = Field(description="this tier's numerator (its requirement differs)")
+    value: float | None
+    requires: list[str] = Field(description="what the tier asks of each counted item")
+    devices: list[str]
+    breakdown: dict[str, list[str]]
+
+
 class IndicatorOut(BaseModel):
     id: str = Field(description="stable indicator id, e.g. smart_lighting_rate")
     value: float | None = Field(description="percent, one decimal; null when the "
@@ -73,6 +81,10 @@ class IndicatorOut(BaseModel):
     details: dict[str, Any] = Field(default_factory=dict, description=(
         "evidence particular to the indicator: per-device reasons, per-check counts; "
         "for video_key_coverage the devices are key-position ids"))
+    tiers: dict[str, TierFigureOut] = Field(default_factory=dict, description=(
+        "per-tier figures when the tiers require different things (smart_charging_compounds:"
+        " basic auto power-off, growth three functions); status is judged on them and the "
+        "headline numerator is the basic tier's"))
 
 
 class DeviceOut(BaseModel):

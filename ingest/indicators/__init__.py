@@ -4,6 +4,22 @@ Every result carries its numerator, denominator, window and the devices behind i
 assessor can check a figure by hand (see INDICATORS.md for the definitions).
 """
 
+from ingest.indicators.charging import (
+    TIER_FUNCTIONS,
+    CompoundFact,
+    StationEvent,
+    StationFact,
+    smart_charging_compounds,
+)
+from ingest.indicators.energy import MeterFact, energy_collection_rate
+from ingest.indicators.fire import (
+    FIRE_INDICATORS,
+    BuildingFact,
+    HazardDeviceFact,
+    ZoneFact,
+    fire_alarm_coverage,
+    fire_hazard_compounds,
+)
 from ingest.indicators.lighting import (
     SMART_FUNCTIONS,
     LightFact,
@@ -15,9 +31,11 @@ from ingest.indicators.model import (
     IndicatorResult,
     Status,
     Thresholds,
+    TierFigure,
     Window,
     status_for,
 )
+from ingest.indicators.states import EffectiveState
 from ingest.indicators.thresholds import ThresholdError, load_thresholds, thresholds_for
 from ingest.indicators.video import (
     VIDEO_INDICATORS,
@@ -30,9 +48,13 @@ from ingest.indicators.video import (
 from ingest.indicators.video_facts import CameraFact, KeyPositionFact, ProbeFact
 
 __all__ = [
-    "DEFAULT_WINDOW", "SMART_FUNCTIONS", "VIDEO_INDICATORS", "CameraFact", "IndicatorResult",
-    "KeyPositionFact", "LightFact", "ProbeFact", "Status", "ThresholdError", "Thresholds",
-    "Window", "has_smart_controller", "load_thresholds", "smart_lighting_rate", "status_for",
-    "thresholds_for", "video_intact_rate", "video_key_coverage", "video_networked_rate",
+    "DEFAULT_WINDOW", "FIRE_INDICATORS", "SMART_FUNCTIONS", "TIER_FUNCTIONS",
+    "VIDEO_INDICATORS", "BuildingFact", "CameraFact", "CompoundFact", "EffectiveState",
+    "HazardDeviceFact", "IndicatorResult", "KeyPositionFact", "LightFact", "MeterFact",
+    "ProbeFact", "StationEvent", "StationFact", "Status", "ThresholdError", "Thresholds",
+    "TierFigure", "Window", "ZoneFact", "energy_collection_rate", "fire_alarm_coverage",
+    "fire_hazard_compounds", "has_smart_controller", "load_thresholds",
+    "smart_charging_compounds", "smart_lighting_rate", "status_for", "thresholds_for",
+    "video_intact_rate", "video_key_coverage", "video_networked_rate",
     "video_picture_out_rate", "video_record_compliance",
 ]

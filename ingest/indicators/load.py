@@ -1,5 +1,5 @@
 """The thin SQL layer: load device facts for the pure evaluators and run them (the video
-facts live in `video_load`).
+facts live in `video_load`, the meter, charging and fire facts in `field_load`).
 
 Effective states come from the `device_effective_state` view (a device behind an offline
 gateway is `unknown`). For an `as_of` in the past, a light seen after `as_of` gets its
@@ -12,9 +12,15 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from ingest.indicators import lighting
+from ingest.indicators import charging, energy, lighting
+from ingest.indicators.field_load import (
+    charging_indicators,
+    energy_indicators,
+    fire_indicators,
+)
+from ingest.indicators.fire import FIRE_INDICATORS
 from ingest.indicators.lighting import LightFact, has_smart_controller, smart_lighting_rate
-from ingest.indicators.model import IndicatorResult
+from ingest.indicators.model import DEFAULT_WINDOW, IndicatorResult
 from ingest.indicators.video import VIDEO_INDICATORS
 from ingest.indicators.video_load import video_indicators
 
@@ -55,25 +61,38 @@ async def _lighting(conn: Connection, community: str, as_of: datetime,
 
 
 async def _lighting_group(conn: Connection, community: str, as_of: datetime,
-                          window: timedelta) -> list[IndicatorResult]:
-    return [await _lighting(conn, community, as_of, window)]
+                          window: timedelta | None) -> list[IndicatorResult]:
+    return [await _lighting(conn, community, as_of, window or DEFAULT_WINDOW)]
 
 
-#: Evaluates a group of indicators that share their facts (loaded once per group).
-Group = Callable[[Connection, str, datetime, timedelta], Awaitable[list[IndicatorResult]]]
+async def _video_group(conn: Connection, community: str, as_of: datetime,
+                       window: timedelta | None) -> list[IndicatorResult]:
+    return await video_indicators(conn, community, as_of, window or DEFAULT_WINDOW)
 
-#: The measured indicators computed so far, in the order the API returns them.
+
+#: Evaluates a group of indicators that share their facts (loaded once per group). A
+#: window of None means each indicator's own default (24 h; energy 48 h; charging 7 days).
+Group = Callable[[Connection, str, datetime, timedelta | None],
+                 Awaitable[list[IndicatorResult]]]
+
+#: The measured indicators computed so far, in the order the API returns them: lighting,
+#: video, then the rest in INDICATORS.md order. New groups go at the end.
 GROUPS: Final[tuple[tuple[tuple[str, ...], Group], ...]] = (
     ((lighting.INDICATOR_ID,), _lighting_group),
-    (VIDEO_INDICATORS, video_indicators),
+    (VIDEO_INDICATORS, _video_group),
+    ((energy.INDICATOR_ID,), energy_indicators),
+    ((charging.INDICATOR_ID,), charging_indicators),
+    (FIRE_INDICATORS, fire_indicators),
 )
 INDICATOR_IDS: Final = tuple(ident for ids, _ in GROUPS for ident in ids)
 
 
 async def compute_indicators(conn: Connection, community: str, as_of: datetime,
-                             window: timedelta) -> list[IndicatorResult]:
-    """Every measured indicator of `community` at `as_of` over `window`: smart lighting,
-    then the video indicators in INDICATORS.md order."""
+                             window: timedelta | None = None) -> list[IndicatorResult]:
+    """Every measured indicator of `community` at `as_of`, in INDICATOR_IDS order.
+
+    `window` applies to every windowed indicator; None gives each its own default.
+    """
     out: list[IndicatorResult] = []
     for _, group in GROUPS:
         out.extend(await group(conn, community, as_of, window))

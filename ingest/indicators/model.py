@@ -62,12 +62,30 @@ def percent(numerator: int, denominator: int) -> float | None:
 
 
 @dataclass(frozen=True, slots=True)
+class TierFigure:
+    """The figure of one tier when tiers differ in what they require, not only in the
+    percentage (smart charging: basic needs auto power-off, growth three functions).
+
+    `requires` names what the tier asks for; `breakdown` lists, per reason, what is left
+    out of this tier's numerator.
+    """
+
+    numerator: int
+    numerator_devices: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
+    breakdown: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class IndicatorResult:
     """One measured indicator for one community, with the evidence behind it.
 
     `devices` lists the ids in the numerator and the denominator; `breakdown` lists, per
     reason, the devices left out of the numerator (or of the whole figure). `details` holds
     JSON-ready evidence particular to one indicator (per-device reasons, per-check counts).
+
+    `tiers`, when set, gives a tier its own numerator (its requirement differs); that tier's
+    status is judged on it. The headline numerator is then the basic tier's.
     """
 
     id: str
@@ -81,15 +99,22 @@ class IndicatorResult:
     breakdown: dict[str, tuple[str, ...]] = field(default_factory=dict)
     unit: str = "%"
     details: Mapping[str, Any] = field(default_factory=dict)
+    tiers: Mapping[str, TierFigure] = field(default_factory=dict)
 
     @property
     def value(self) -> float | None:
         return percent(self.numerator, self.denominator)
 
+    def numerator_for(self, tier: str) -> int:
+        figure = self.tiers.get(tier)
+        return self.numerator if figure is None else figure.numerator
+
     @property
     def status(self) -> dict[str, Status]:
-        return {"basic": status_for(self.numerator, self.denominator, self.thresholds.basic),
-                "growth": status_for(self.numerator, self.denominator, self.thresholds.growth)}
+        return {"basic": status_for(self.numerator_for("basic"), self.denominator,
+                                    self.thresholds.basic),
+                "growth": status_for(self.numerator_for("growth"), self.denominator,
+                                     self.thresholds.growth)}
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form served by the API."""
@@ -108,6 +133,11 @@ class IndicatorResult:
                         "denominator": list(self.denominator_devices)},
             "breakdown": {reason: list(ids) for reason, ids in self.breakdown.items()},
             **({"details": dict(self.details)} if self.details else {}),
+            **({"tiers": {tier: {
+                "numerator": f.numerator, "value": percent(f.numerator, self.denominator),
+                "requires": list(f.requires), "devices": list(f.numerator_devices),
+                "breakdown": {reason: list(ids) for reason, ids in f.breakdown.items()}}
+                for tier, f in self.tiers.items()}} if self.tiers else {}),
         }
 
 

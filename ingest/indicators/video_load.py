@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ingest.indicators.model import IndicatorResult
+from ingest.indicators.states import effective_state
 from ingest.indicators.video import (
     video_intact_rate,
     video_key_coverage,
@@ -96,17 +97,8 @@ async def load_video_facts(conn: Connection, community: str, as_of: datetime) ->
 
 def _effective(device: Record, state: Record | None, gateways: dict[str, Record],
                as_of: datetime) -> tuple[str, datetime | None, str]:
-    if device["protocol"] is None:
-        return "unmonitored", None, "no protocol in the inventory: nothing reaches this camera"
-    gateway = state["gateway"] if state is not None else device["gateway"]
-    gw = gateways.get(gateway)
-    if gw is not None and gw["online"] is False and (gw["since"] is None
-                                                    or gw["since"] <= as_of):
-        return ("unknown", gw["since"], f"gateway {gateway} is offline (last will); the "
-                "camera's own state is unknown")
-    if state is None:
-        return "unknown", None, f"no state reported yet by gateway {gateway or '?'}"
-    return str(state["state"]), state["since"], str(state["reason"])
+    s = effective_state(device, state, gateways, as_of, noun="camera")
+    return s.state, s.since, s.reason
 
 
 def _probe(row: Record | None) -> ProbeFact | None:

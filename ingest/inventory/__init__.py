@@ -1,13 +1,16 @@
 """The community register: parse and validate inventory YAML, and import it centrally."""
 
 from ingest.inventory.model import (
+    HAZARD_KINDS,
     KEY_POSITION_TYPES,
     KINDS,
     PROTOCOLS,
+    ZONE_AREAS,
     Building,
     Community,
     Compound,
     Device,
+    FireZone,
     Inventory,
     InventoryError,
     KeyPosition,
@@ -16,7 +19,7 @@ from ingest.inventory.parse import load_inventory, parse_inventory
 from ingest.inventory.store import ImportSummary, import_inventory
 
 __all__ = [
-    "KEY_POSITION_TYPES", "KINDS", "PROTOCOLS", "Building", "Community", "Compound", "Device",
-    "ImportSummary", "Inventory", "InventoryError", "KeyPosition", "import_inventory",
-    "load_inventory", "parse_inventory",
+    "HAZARD_KINDS", "KEY_POSITION_TYPES", "KINDS", "PROTOCOLS", "ZONE_AREAS", "Building",
+    "Community", "Compound", "Device", "FireZone", "ImportSummary", "Inventory",
+    "InventoryError", "KeyPosition", "import_inventory", "load_inventory", "parse_inventory",
 ]

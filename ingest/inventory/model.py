@@ -22,6 +22,16 @@ KEY_POSITION_TYPES: Final[dict[str, str]] = {
     "main_road": "社区主干道",
     "fire_lane": "消防通道",
 }
+#: The fire hazards a device can detect (消防隐患), with their names in the growth seed row 19:
+#: 消防通道占用、消防栓异常、防火门打开、电气设施异常.
+HAZARD_KINDS: Final[dict[str, str]] = {
+    "fire_lane": "消防通道占用",
+    "hydrant": "消防栓异常",
+    "fire_door": "防火门打开",
+    "electrical": "电气设施异常",
+}
+#: Where a fire-alarm zone is: public areas decide automatic fire alarm coverage.
+ZONE_AREAS: Final[tuple[str, ...]] = ("public", "private")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +72,20 @@ class KeyPosition:
 
 
 @dataclass(frozen=True, slots=True)
+class FireZone:
+    """One zone (回路/防区) of a fire panel: its number in the panel's events (`data.zone`),
+    the building it watches and whether that area is public."""
+
+    zone: int
+    building: str
+    area: str = "public"
+
+    @property
+    def public(self) -> bool:
+        return self.area == "public"
+
+
+@dataclass(frozen=True, slots=True)
 class Device:
     """One registered device. `protocol` None means nothing can report it (a plain light)."""
 
@@ -83,6 +107,12 @@ class Device:
     longitude: float | None = None
     latitude: float | None = None
     key_position: str | None = None
+    # Field devices: the household a meter serves, a charging station's port count, a fire
+    # panel's zones, and the hazard kinds a fire panel or hazard sensor detects.
+    household: str | None = None
+    ports: int | None = None
+    zones: tuple[FireZone, ...] = ()
+    hazards: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from typing import Any, Final
 
 import yaml
 
+from ingest.inventory.field import FIELD_KEYS, field_fields
 from ingest.inventory.fields import FieldReader
 from ingest.inventory.model import (
     KINDS,
@@ -36,7 +37,7 @@ _COMPOUND_KEYS: Final = ("id", "name", "closed", "ebikes", "attrs")
 _BUILDING_KEYS: Final = ("id", "compound", "floors", "residential", "attrs")
 _DEVICE_KEYS: Final = ("id", "kind", "name", "compound", "building", "public", "gateway",
                        "protocol", "address", "capabilities", "attrs", *CAMERA_KEYS,
-                       "repeat", "start")
+                       *FIELD_KEYS, "repeat", "start")
 _TOP_KEYS: Final = ("community", "compounds", "buildings", "key_positions", "devices")
 _PLACEHOLDER_RE: Final = re.compile(r"\{n(?::[^}]*)?\}")
 _DISTRICT_RE: Final = re.compile(r"^[0-9]{6}$")
@@ -100,6 +101,8 @@ class _Parser(FieldReader):
                                             compound_ids)
         self.key_position_ids = {k.id for k in key_positions}
         devices = self.devices(doc, compound_ids, {b.id: b for b in buildings})
+        if community is not None:
+            self.check_households(community, devices)
         if self.problems or community is None:
             raise InventoryError(self.source, self.problems)
         return Inventory(community, tuple(compounds), tuple(buildings), tuple(devices),
@@ -172,6 +175,7 @@ class _Parser(FieldReader):
                 buildings: dict[str, Building]) -> list[Device]:
         out: list[Device] = []
         seen: dict[str, str] = {}
+        households: dict[str, str] = {}
         for path, template in self.rows(doc, "devices"):
             self.known_keys(template, _DEVICE_KEYS, path)
             for label, row in self.expand(template, path):
@@ -183,9 +187,27 @@ class _Parser(FieldReader):
                     continue
                 if isinstance(did, str):
                     seen[did] = path + label
-                if device is not None:
-                    out.append(device)
+                if device is None:
+                    continue
+                if device.household is not None:
+                    other = households.get(device.household)
+                    if other is not None:
+                        self.fail(f"{path}.household", f"{device.household!r}{label} is "
+                                  f"already served by {other}; household ids must be unique "
+                                  "in the community (one meter per household)")
+                        continue
+                    households[device.household] = f"{device.id} ({path}{label})"
+                out.append(device)
         return out
+
+    def check_households(self, community: Community, devices: list[Device]) -> None:
+        """More metered households than declared ones would put the collection rate
+        above 100 %: one of the two is wrong."""
+        metered = sum(1 for d in devices if d.household is not None)
+        if community.households is not None and metered > community.households:
+            self.fail("community.households", f"declares {community.households} households "
+                      f"but meters serve {metered} distinct households; correct the count "
+                      "or the meters' household ids")
 
     def expand(self, row: dict[str, Any], path: str) -> list[tuple[str, dict[str, Any]]]:
         """A template row (`repeat`) becomes one row per n; other rows pass through."""
@@ -269,7 +291,8 @@ class _Parser(FieldReader):
         address = self.text(row, "address", path)
         attrs = self.attrs(row, path)
         record = camera_fields(self, row, path, kind, self.key_position_ids)
+        field = field_fields(self, row, path, kind, compound, building, buildings)
         if did is None or kind is None:
             return None
         return Device(did, kind, name, compound, building, public, gateway, protocol,
-                      address, tuple(dict.fromkeys(caps)), attrs, **record)
+                      address, tuple(dict.fromkeys(caps)), attrs, **record, **field)

@@ -22,8 +22,8 @@ class ImportSummary:
 
 
 async def import_inventory(conn: asyncpg.Connection, inventory: Inventory) -> ImportSummary:
-    """Replace the community's compounds, buildings, key positions and devices in one
-    transaction.
+    """Replace the community's compounds, buildings, key positions and devices (with the
+    fire panels' zones) in one transaction.
 
     Telemetry history and device status are kept: they are keyed by community and device
     id, not tied to inventory rows, so a device that comes back under the same id keeps
@@ -82,11 +82,18 @@ async def import_inventory(conn: asyncpg.Connection, inventory: Inventory) -> Im
             "devices",
             columns=["community", "id", "kind", "name", "compound", "building", "public",
                      "gateway", "protocol", "address", "capabilities", "attrs", "code",
-                     "civil_code", "longitude", "latitude", "key_position"],
+                     "civil_code", "longitude", "latitude", "key_position", "household",
+                     "ports", "hazards"],
             records=[(c.id, d.id, d.kind, d.name, d.compound, d.building, d.public, d.gateway,
                       d.protocol, d.address, list(d.capabilities), json.dumps(d.attrs),
-                      d.code, d.civil_code, d.longitude, d.latitude, d.key_position)
+                      d.code, d.civil_code, d.longitude, d.latitude, d.key_position,
+                      d.household, d.ports, list(d.hazards))
                      for d in inventory.devices])
+        # The panels' old zones went with their device rows (ON DELETE CASCADE).
+        await conn.copy_records_to_table(
+            "fire_zones", columns=["community", "panel", "zone", "building", "area"],
+            records=[(c.id, d.id, z.zone, z.building, z.area)
+                     for d in inventory.devices for z in d.zones])
         for table, keep in (("key_positions", position_ids), ("buildings", building_ids),
                             ("compounds", compound_ids)):  # children before their parents
             await conn.execute(f"DELETE FROM {table} WHERE community = $1 AND id <> ALL($2)",

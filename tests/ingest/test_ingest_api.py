@@ -79,7 +79,9 @@ async def test_lighting_rate_counts_only_lights_heard_from_behind_an_online_gate
     lighting = r.json()[0]
     assert [i["id"] for i in r.json()] == [
         "smart_lighting_rate", "video_key_coverage", "video_networked_rate",
-        "video_intact_rate", "video_picture_out_rate", "video_record_compliance"]
+        "video_intact_rate", "video_picture_out_rate", "video_record_compliance",
+        "energy_collection_rate", "smart_charging_compounds", "fire_hazard_compounds",
+        "fire_alarm_coverage"]
     assert (lighting["numerator"], lighting["denominator"], lighting["value"]) == (1, 6, 16.7)
     assert lighting["status"] == {"basic": "not_required", "growth": "fail"}
     assert lighting["breakdown"] == {

@@ -25,7 +25,7 @@ def test_db_migrate_applies_then_finds_nothing_to_do(
     code, out, _ = run(capsys, "db", "migrate", "--database-url", database)
     names = ", ".join(m.name for m in discover(PLAIN_DIR))
     assert code == 0
-    assert out.startswith(f"applied 4 migration(s): {names}; storage: postgresql (")
+    assert out.startswith(f"applied 5 migration(s): {names}; storage: postgresql (")
     code, out, _ = run(capsys, "db", "migrate", "--database-url", database)
     assert (code, out.split(";")[0]) == (0, "applied 0 migration(s)")
 

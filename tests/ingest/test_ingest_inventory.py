@@ -51,7 +51,9 @@ def test_sample_inventory_parses_with_defaults_and_expanded_templates() -> None:
 
 
 def test_template_without_start_counts_from_one() -> None:
-    inv = parse_inventory(HEAD + 'devices:\n  - {id: "m-{n:02d}", kind: meter, repeat: 3}\n')
+    inv = parse_inventory(HEAD + 'devices:\n'
+                                 '  - {id: "m-{n:02d}", kind: meter, household: "h-{n}", '
+                                 'repeat: 3}\n')
     assert [d.id for d in inv.devices] == ["m-01", "m-02", "m-03"]
 
 
@@ -83,7 +85,8 @@ devices:
         "controller cannot offer them: add protocol (and gateway) or remove capabilities",
         "devices[6].colour: unknown key; known keys are id, kind, name, compound, building, "
         "public, gateway, protocol, address, capabilities, attrs, code, civil_code, longitude, "
-        "latitude, key_position, repeat, start (put other facts under attrs)",
+        "latitude, key_position, household, ports, zones, hazards, repeat, start (put other "
+        "facts under attrs)",
     ]
 
 

@@ -74,7 +74,9 @@ async def test_video_indicators_follow_the_stored_facts(api: httpx.AsyncClient) 
     got = await indicators(api)
     assert list(got) == ["smart_lighting_rate", "video_key_coverage", "video_networked_rate",
                          "video_intact_rate", "video_picture_out_rate",
-                         "video_record_compliance"]
+                         "video_record_compliance", "energy_collection_rate",
+                         "smart_charging_compounds", "fire_hazard_compounds",
+                         "fire_alarm_coverage"]
     cover = got["video_key_coverage"]
     assert counts(cover) == (1, 4, 25.0)
     assert cover["devices"] == {"numerator": ["kp-gate-n"],

@@ -22,9 +22,11 @@ async def community_indicators(
     as_of: Annotated[str | None, Query(
         description="RFC 3339 time with zone, e.g. 2026-11-23T08:00:00Z; default now")] = None,
     window: Annotated[str | None, Query(
-        description="ISO 8601 duration (PT24H, P7D) or seconds; default PT24H")] = None,
+        description="ISO 8601 duration (PT24H, P7D) or seconds, for every windowed "
+                    "indicator; default each one's own: PT24H, energy_collection_rate "
+                    "PT48H, smart_charging_compounds P7D")] = None,
 ) -> list[dict[str, Any]]:
     at = parse_as_of(as_of)
-    span = parse_window(window, DEFAULT_WINDOW)
+    span = parse_window(window, DEFAULT_WINDOW) if window else None
     results = await compute_indicators(conn, community["id"], at, span)
     return [r.to_dict() for r in results]
