@@ -1,5 +1,6 @@
-"""MQTT devices (street-light controllers today; e-bike detectors, SOS buttons and more
-as profiles): `create(settings, devices)` gives the gateway a running-ready driver.
+"""MQTT devices described by YAML profiles (street lights, e-bike detector cameras, elevator
+controllers, SOS buttons, fire-hazard sensors, perimeter detectors, access gates, throw
+cameras, manhole covers): `create(settings, devices)` gives the gateway a driver.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from drivers.mqtt.settings import MqttSettings, parse_settings
 __all__ = ["CommandError", "MqttDriver", "MqttSettings", "Profile", "ProfileError", "create",
            "load_profile", "load_shipped"]
 
-_DEVICE_OPTIONS: frozenset[str] = frozenset()  # the street_light profile needs none
+_DEVICE_OPTIONS: frozenset[str] = frozenset()  # no shipped profile needs any
 
 
 def create(settings: dict[str, Any] | None, devices: Sequence[DeviceSpec]) -> MqttDriver:

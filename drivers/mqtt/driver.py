@@ -1,6 +1,7 @@
-"""The gateway-side MQTT driver: listens on the device broker for the status topics of its
-devices' profiles, turns each message into readings and events, reports every message's
-health, and publishes commands. Reconnects with a doubling delay; never dies of a payload.
+"""The gateway-side MQTT driver: listens on the device broker for the topics of its devices'
+profiles (status, and event topics where a profile has them), turns each message into
+readings and events, reports every message's health, and publishes commands. Reconnects
+with a doubling delay; never dies of a payload.
 """
 
 from __future__ import annotations
@@ -36,11 +37,11 @@ class CommandError(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class _Route:
-    """The devices of one profile and how to recognise their status topics."""
+    """The devices of one profile and how to recognise the topics it hears, by topic name."""
 
     profile: Profile
     prefix: str
-    matcher: re.Pattern[str]
+    matchers: tuple[tuple[str, re.Pattern[str]], ...]
     by_address: dict[str, DeviceSpec]
 
 
@@ -57,7 +58,8 @@ class MqttDriver:
         for name in sorted({d.profile for d in self._devices}):
             profile = profiles[name]
             prefix = settings.prefix_for(name, profile.prefix)
-            route = _Route(profile, prefix, profile.status.matcher(prefix),
+            route = _Route(profile, prefix,
+                           tuple((t, p.matcher(prefix)) for t, p in profile.topics()),
                            {d.address: d for d in self._devices if d.profile == name})
             self._routes.append(route)
             self._route_of.update((d.id, route) for d in route.by_address.values())
@@ -67,7 +69,7 @@ class MqttDriver:
         self.malformed: dict[str, int] = dict.fromkeys(self._by_id, 0)
         #: QoS 1 redeliveries dropped, per device id
         self.duplicates: dict[str, int] = dict.fromkeys(self._by_id, 0)
-        #: messages on a status topic for an address no configured device has, per address
+        #: messages on a heard topic for an address no configured device has, per address
         self.unknown: dict[str, int] = {}
         #: set while connected and subscribed to the device broker
         self.ready = asyncio.Event()
@@ -82,7 +84,8 @@ class MqttDriver:
 
     def subscriptions(self) -> list[str]:
         """The topic filters the driver subscribes to (QoS 1)."""
-        return sorted({r.profile.status.subscription(r.prefix) for r in self._routes})
+        return sorted({p.subscription(r.prefix) for r in self._routes
+                       for _, p in r.profile.topics()})
 
     # ------------------------------------------------------------ messages
 
@@ -92,13 +95,13 @@ class MqttDriver:
         found = self._find(topic)
         if found is None:
             return
-        route, device = found
+        route, device, name = found
         self.received[device.id] += 1
-        if route.profile.time is not None and self._seen_before(device.id, payload):
+        if route.profile.time is not None and self._seen_before(device.id, name, payload):
             self.duplicates[device.id] += 1
             return
         decoded = decode_message(route.profile, device.id, payload,
-                                 received or datetime.now(UTC))
+                                 received or datetime.now(UTC), topic=name)
         for reading in decoded.readings:
             sink.emit(reading)
         if decoded.time is not None:
@@ -123,16 +126,18 @@ class MqttDriver:
                      device.id, self.malformed[device.id])
         sink.observe(Observation(device.id, Outcome.OK))
 
-    def _find(self, topic: str) -> tuple[_Route, DeviceSpec] | None:
+    def _find(self, topic: str) -> tuple[_Route, DeviceSpec, str] | None:
+        """The route, device and profile topic name of a topic."""
         address = None
         for route in self._routes:
-            m = route.matcher.match(topic)
-            if m is None:
-                continue
-            address = m.group(1)
-            device = route.by_address.get(address)
-            if device is not None:
-                return route, device
+            for name, matcher in route.matchers:
+                m = matcher.match(topic)
+                if m is None:
+                    continue
+                address = m.group(1)
+                device = route.by_address.get(address)
+                if device is not None:
+                    return route, device, name
         if address is not None:
             count = self.unknown.get(address, 0) + 1
             self.unknown[address] = count
@@ -142,10 +147,10 @@ class MqttDriver:
                             "(logged once per address)", topic, address)
         return None
 
-    def _seen_before(self, device: str, payload: bytes) -> bool:
+    def _seen_before(self, device: str, topic: str, payload: bytes) -> bool:
         # The profile's time field makes every genuine message differ, so an identical
-        # payload is a redelivery (QoS 1 after a reconnect), not a new reading.
-        digest = hashlib.blake2b(payload, digest_size=16).digest()
+        # payload on the same topic is a redelivery (QoS 1 after a reconnect), not news.
+        digest = hashlib.blake2b(topic.encode() + b"\0" + payload, digest_size=16).digest()
         recent = self._recent[device]
         if digest in recent:
             return True

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from drivers.mqtt.profile import EventRule, Profile, ReadingRule
+from drivers.mqtt.profile import STATUS, EventRule, Guard, Profile, ReadingRule
+from drivers.mqtt.yamlcheck import Scalar
 from telemetry import Event, Reading, parse_time
 
 
@@ -44,9 +46,10 @@ class Decoded:
     problems: list[str] = field(default_factory=list)
 
 
-def decode_message(profile: Profile, device: str, payload: bytes,
-                   received: datetime) -> Decoded:
-    """Decode `payload` from `device`; `received` is the time used when the profile has none."""
+def decode_message(profile: Profile, device: str, payload: bytes, received: datetime, *,
+                   topic: str = STATUS) -> Decoded:
+    """Decode `payload` that `device` sent on the profile's topic named `topic`; `received` is
+    the time used when the profile has none."""
     try:
         doc = json.loads(payload)
     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -58,10 +61,18 @@ def decode_message(profile: Profile, device: str, payload: bytes,
     if isinstance(time, str):
         return Decoded(None, problems=[time])
     out = Decoded(time)
-    for rule in profile.readings:
-        _reading(rule, device, doc, time, out)
-    for event in profile.events:
-        _event(event, device, doc, time, out)
+    readings = [r for r in profile.readings if r.topic == topic]
+    events = [e for e in profile.events if e.topic == topic]
+    holds = _guards([(r.when, r.optional) for r in readings]
+                    + [(e.when, e.optional) for e in events], doc, out)
+    for rule in readings:
+        if holds(rule.when):
+            _reading(rule, device, doc, time, out)
+    for event in events:
+        if holds(event.when):
+            _event(event, device, doc, time, out)
+    # Two rules on one field (ebike_detected / ebike_left on `event`) see the same fault.
+    out.problems = list(dict.fromkeys(out.problems))
     return out
 
 
@@ -73,6 +84,35 @@ def lookup(doc: dict[str, Any], path: str) -> Any:
             return MISSING
         value = value[part]
     return value
+
+
+def _guards(rules: list[tuple[Guard, bool]], doc: dict[str, Any],
+            out: Decoded) -> Callable[[Guard], bool]:
+    """Check the guard fields of the rules once; a test of whether a rule's guard holds.
+
+    A guard field that is absent or holds a value no rule expects is a problem (unless every
+    rule guarded by it is optional): the message cannot be told apart, so an alarm it may
+    carry would otherwise vanish without a word.
+    """
+    expected: dict[str, list[Scalar]] = {}
+    needed: dict[str, bool] = {}
+    for when, optional in rules:
+        for path, accepted in when:
+            known = expected.setdefault(path, [])
+            known.extend(v for v in accepted if not _matches(v, known))
+            needed[path] = needed.get(path, False) or not optional
+    found = {path: lookup(doc, path) for path in expected}
+    for path, known in expected.items():
+        if needed[path] and not _matches(found[path], known):
+            out.problems.append(f"field {path!r}: expected one of "
+                                f"{', '.join(map(repr, known))}, got {_got(found[path])}")
+    return lambda when: all(_matches(found[path], values) for path, values in when)
+
+
+def _matches(raw: Any, values: Sequence[Scalar]) -> bool:
+    """`raw` equals one of `values`, where true is not 1 (JSON and YAML tell them apart)."""
+    return any((isinstance(raw, bool) == isinstance(v, bool)) and raw == v
+               and (isinstance(raw, str) == isinstance(v, str)) for v in values)
 
 
 def _time(profile: Profile, doc: dict[str, Any], received: datetime) -> datetime | str:
@@ -107,7 +147,7 @@ def _reading(rule: ReadingRule, device: str, doc: dict[str, Any], time: datetime
             return
         out.readings.append(Reading(device, rule.metric, time, 1.0 if raw else 0.0))
         return
-    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
+    if not _is_number(raw):
         out.problems.append(f"field {rule.field!r}: expected a number, got {_got(raw)}")
         return
     out.readings.append(Reading(device, rule.metric, time, float(raw) * rule.scale))
@@ -118,7 +158,13 @@ def _event(rule: EventRule, device: str, doc: dict[str, Any], time: datetime,
     raw = lookup(doc, rule.field)
     if raw is MISSING and rule.optional:
         return
-    if rule.equals is None:
+    if rule.threshold:
+        if not _is_number(raw):
+            out.problems.append(f"field {rule.field!r}: expected a number, got {_got(raw)}")
+            return
+        active = ((rule.above is not None and raw > rule.above)
+                  or (rule.below is not None and raw < rule.below))
+    elif rule.equals is None:
         if not isinstance(raw, bool):
             out.problems.append(f"field {rule.field!r}: expected true or false, got {_got(raw)}")
             return
@@ -128,15 +174,26 @@ def _event(rule: EventRule, device: str, doc: dict[str, Any], time: datetime,
             out.problems.append(f"field {rule.field!r}: expected one of "
                                 f"{', '.join(map(repr, rule.equals))}, got nothing (absent)")
             return
-        # `True == 1` in Python; a device sending 1 must not match `equals: true`.
-        active = any(type(raw) is type(v) and raw == v for v in rule.equals)
-    data = {key: value for key, path in rule.data
-            if (value := lookup(doc, path)) is not MISSING}
+        active = _matches(raw, rule.equals)
+    data = {}
+    for key, path in rule.data:
+        value = lookup(doc, path)
+        if value is not MISSING:
+            data[key] = value
+        elif active:
+            # The event still goes out: an alarm without its details beats no alarm.
+            out.problems.append(f"field {path!r}: expected a value for {key!r} of the "
+                                f"{rule.type} event, got nothing (field absent)")
     if rule.kind == "momentary":
         if active:
             out.momentary.append(Event(device, rule.type, rule.severity, time, None, data))
     else:
         out.conditions.append(Condition(rule, active, data))
+
+
+def _is_number(value: Any) -> bool:
+    return (not isinstance(value, bool) and isinstance(value, int | float)
+            and math.isfinite(value))
 
 
 def _got(value: Any) -> str:

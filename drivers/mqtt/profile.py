@@ -1,19 +1,24 @@
 """Device payload profiles: which topics a kind of MQTT device uses and how its JSON becomes
 readings and events. Profiles are YAML data in `drivers/mqtt/profiles/<name>.yaml`, so a new
 device kind is a new file; `load_profile` refuses a bad one naming the file, key and fix.
+
+A profile listens on `status` and optionally on more named topics (an `event` topic of
+momentary events, say); each rule names the topic it reads (`topic:`, default status), may
+apply only to messages whose fields match (`when:`), and an event matches by `equals`, by
+a numeric threshold (`above` / `below`) or, without either, by a boolean field.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, NoReturn
+from typing import Any, Final
 
 import yaml
 
 from drivers.base import DriverConfigError
+from drivers.mqtt.yamlcheck import Checker, Scalar
 from telemetry import Severity
 
 PROFILES_DIR: Final = Path(__file__).parent / "profiles"
@@ -22,8 +27,9 @@ READING_TYPES: Final = ("number", "bool")
 EVENT_KINDS: Final = ("condition", "momentary")
 
 _NAME_RE: Final = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+STATUS: Final = "status"                     # the topic every profile listens on
+_TOPIC_KEYS: Final = frozenset({"prefix", "command"})  # keys of `topics` that are not heard
 _PLACEHOLDER_RE: Final = re.compile(r"\{([^{}]*)\}")
-Scalar = str | int | float | bool
 
 
 class ProfileError(DriverConfigError):
@@ -55,25 +61,37 @@ class TimeRule:
     format: str = "rfc3339"
 
 
+# (field path, accepted values) pairs that must all hold for a rule to read a message
+Guard = tuple[tuple[str, tuple[Scalar, ...]], ...]
+
+
 @dataclass(frozen=True, slots=True)
 class ReadingRule:
-    """JSON field `field` -> reading `metric`; `bool` travels as 0.0 / 1.0."""
+    """JSON field `field` of messages on `topic` -> reading `metric`; bools travel as 0.0 / 1.0.
+
+    With `when`, the rule reads only messages whose guard fields hold one of their values.
+    """
 
     field: str
     metric: str
     type: str = "number"
     scale: float = 1.0
     optional: bool = False
+    topic: str = STATUS
+    when: Guard = ()
 
 
 @dataclass(frozen=True, slots=True)
 class EventRule:
-    """JSON field `field` -> event `type`.
+    """JSON field `field` of messages on `topic` -> event `type`.
 
     `condition`: the event is raised when the field matches and cleared when it stops
     matching (edge-triggered by the driver). `momentary`: one event per message in which
     the field matches (an SOS press, a gate pass). It matches when it equals one of
-    `equals`, or, without `equals`, when it is boolean true.
+    `equals`; when it is a number above `above` or below `below` (either, if both are
+    given); or, without any of these, when it is boolean true. With `when`, the rule reads
+    only messages whose guard fields hold one of their values (a sensor's `kind` picks
+    which of several event types its `alarm` flag means).
     """
 
     field: str
@@ -83,6 +101,14 @@ class EventRule:
     equals: tuple[Scalar, ...] | None = None
     optional: bool = False
     data: tuple[tuple[str, str], ...] = ()  # (data key, JSON field) copied into the event
+    above: float | None = None
+    below: float | None = None
+    topic: str = STATUS
+    when: Guard = ()
+
+    @property
+    def threshold(self) -> bool:
+        return self.above is not None or self.below is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +122,12 @@ class Profile:
     readings: tuple[ReadingRule, ...]
     events: tuple[EventRule, ...]
     source: str = ""
+    #: every topic the driver listens on, by name; status first
+    listen: tuple[tuple[str, TopicPattern], ...] = ()
+
+    def topics(self) -> tuple[tuple[str, TopicPattern], ...]:
+        """(name, pattern) of every topic heard, status first."""
+        return self.listen or ((STATUS, self.status),)
 
 
 # ---------------------------------------------------------------- loading
@@ -130,7 +162,7 @@ def load_profile(path: str | Path) -> Profile:
 
 def parse_profile(doc: Any, *, source: str, expected_name: str | None = None) -> Profile:
     """Validate a profile already parsed from YAML. `source` names it in error messages."""
-    c = _Checker(source)
+    c = Checker(source, ProfileError)
     top = c.mapping(doc, "", required={"name", "topics"},
                     optional={"description", "time", "readings", "events"})
     name = c.string(top, "", "name", pattern=_NAME_RE,
@@ -139,17 +171,7 @@ def parse_profile(doc: Any, *, source: str, expected_name: str | None = None) ->
         c.fail("name", f"{name!r} differs from the file name {expected_name!r}; make them "
                        "equal (devices select a profile by its file name)")
     description = c.string(top, "", "description", default="")
-    topics = c.mapping(top["topics"], "topics", required={"status"},
-                       optional={"prefix", "command"})
-    prefix = c.string(topics, "topics", "prefix", default="")
-    if any(ch in prefix for ch in "+#{}") or prefix.endswith("/"):
-        c.fail("topics.prefix", f"{prefix!r} must be a plain topic without wildcards, "
-                                "braces or a trailing '/'")
-    status = c.pattern(topics, "topics", "status")
-    command = c.pattern(topics, "topics", "command") if "command" in topics else None
-    if not prefix and any("{prefix}" in p.template for p in (status, command) if p):
-        c.fail("topics.prefix", "the topics use {prefix} but no prefix is given; add "
-                                "`prefix: some/prefix` under topics")
+    prefix, listen, command = _topics(c, top["topics"])
     time = None
     if top.get("time") is not None:
         t = c.mapping(top["time"], "time", required={"field"}, optional={"format"})
@@ -159,15 +181,58 @@ def parse_profile(doc: Any, *, source: str, expected_name: str | None = None) ->
     events = tuple(c.each(top, "events", _event))
     if not readings and not events:
         c.fail("", "the profile has neither readings nor events; add at least one")
+    names = [k for k, _ in listen]
+    for section, rules in (("readings", readings), ("events", events)):
+        for i, rule in enumerate(rules):
+            if rule.topic not in names:
+                c.fail(f"{section}[{i}].topic", f"{rule.topic!r} is not a topic of this "
+                                                f"profile; use one of {', '.join(names)} "
+                                                "(or add it under topics)")
+    used = {r.topic for r in readings} | {e.topic for e in events}
+    for key in names[1:]:
+        if key not in used:
+            c.fail(f"topics.{key}", f"no reading or event reads this topic; give a rule "
+                                    f"`topic: {key}`, or remove it (check the spelling: the "
+                                    "other keys are prefix, command and status)")
     _no_duplicates(c, "readings", [r.metric for r in readings], "metric")
     _no_duplicates(c, "events", [e.type if e.kind == "condition" else None for e in events],
                    "type", "two condition events of one type would clear each other")
-    return Profile(name, description, prefix, status, command, time, readings, events, source)
+    return Profile(name, description, prefix, listen[0][1], command, time, readings, events,
+                   source, tuple(listen))
 
 
-def _reading(c: _Checker, doc: Any, where: str) -> ReadingRule:
+def _topics(c: Checker, doc: Any) -> tuple[str, list[tuple[str, TopicPattern]],
+                                            TopicPattern | None]:
+    """The prefix, the heard topics by name (status first) and the command topic."""
+    topics = c.mapping(doc, "topics", required={STATUS}, optional=None)
+    prefix = c.string(topics, "topics", "prefix", default="")
+    if any(ch in prefix for ch in "+#{}") or prefix.endswith("/"):
+        c.fail("topics.prefix", f"{prefix!r} must be a plain topic without wildcards, "
+                                "braces or a trailing '/'")
+    listen: list[tuple[str, TopicPattern]] = []
+    for key in [STATUS, *sorted(set(topics) - _TOPIC_KEYS - {STATUS})]:
+        if not _NAME_RE.match(key):
+            c.fail("topics", f"key {key!r} is not a topic name; use prefix, command, status "
+                             "or a name of lower-case letters, digits and '_', e.g. event")
+        listen.append((key, _pattern(c, topics, "topics", key)))
+    command = _pattern(c, topics, "topics", "command") if "command" in topics else None
+    named = listen + ([("command", command)] if command else [])
+    if not prefix and any("{prefix}" in p.template for _, p in named):
+        c.fail("topics.prefix", "the topics use {prefix} but no prefix is given; add "
+                                "`prefix: some/prefix` under topics")
+    first: dict[str, str] = {}
+    for key, p in named:
+        if p.template in first:
+            c.fail(f"topics.{key}", f"{p.template!r} is also topics.{first[p.template]}; "
+                                    "give each topic its own pattern (a command topic that is "
+                                    "also heard would make the driver read its own commands)")
+        first[p.template] = key
+    return prefix, listen, command
+
+
+def _reading(c: Checker, doc: Any, where: str) -> ReadingRule:
     r = c.mapping(doc, where, required={"field", "metric"},
-                  optional={"type", "scale", "optional"})
+                  optional={"type", "scale", "optional", "topic", "when"})
     kind = c.choice(r, where, "type", READING_TYPES, default="number")
     scale = c.number(r, where, "scale", default=1.0)
     if kind == "bool" and "scale" in r:
@@ -175,21 +240,24 @@ def _reading(c: _Checker, doc: Any, where: str) -> ReadingRule:
     return ReadingRule(c.path(r, where, "field"),
                        c.string(r, where, "metric", pattern=_NAME_RE,
                                 hint="lower-case letters, digits and '_', e.g. power_w"),
-                       kind, scale, c.boolean(r, where, "optional", default=False))
+                       kind, scale, c.boolean(r, where, "optional", default=False),
+                       c.string(r, where, "topic", default=STATUS), _guard(c, r, where))
 
 
-def _event(c: _Checker, doc: Any, where: str) -> EventRule:
+def _event(c: Checker, doc: Any, where: str) -> EventRule:
     e = c.mapping(doc, where, required={"field", "type", "severity"},
-                  optional={"kind", "equals", "optional", "data"})
+                  optional={"kind", "equals", "optional", "data", "above", "below", "topic",
+                            "when"})
     severity = Severity(c.choice(e, where, "severity", tuple(s.value for s in Severity)))
-    equals: tuple[Scalar, ...] | None = None
-    if "equals" in e:
-        raw = e["equals"]
-        values = raw if isinstance(raw, list) else [raw]
-        if not values or not all(isinstance(v, Scalar) for v in values):
-            c.fail(f"{where}.equals", f"must be a string, number or boolean, or a list of "
-                                      f"them, got {raw!r}")
-        equals = tuple(values)
+    equals = c.scalars(e["equals"], f"{where}.equals") if "equals" in e else None
+    above = c.number(e, where, "above", default=0.0) if "above" in e else None
+    below = c.number(e, where, "below", default=0.0) if "below" in e else None
+    if equals is not None and (above is not None or below is not None):
+        c.fail(where, "give either equals or a threshold (above / below), not both")
+    if above is not None and below is not None and not below < above:
+        c.fail(f"{where}.below", f"{below:g} must be less than above ({above:g}); the event "
+                                 "matches a value above `above` or below `below`, so otherwise "
+                                 "it would match every value")
     data: list[tuple[str, str]] = []
     if "data" in e:
         d = c.mapping(e["data"], f"{where}.data", required=set(), optional=None)
@@ -198,10 +266,26 @@ def _event(c: _Checker, doc: Any, where: str) -> EventRule:
                      c.string(e, where, "type", pattern=_NAME_RE,
                               hint="lower-case letters, digits and '_', e.g. lamp_fault"),
                      severity, c.choice(e, where, "kind", EVENT_KINDS, default="condition"),
-                     equals, c.boolean(e, where, "optional", default=False), tuple(data))
+                     equals, c.boolean(e, where, "optional", default=False), tuple(data),
+                     above, below, c.string(e, where, "topic", default=STATUS),
+                     _guard(c, e, where))
 
 
-def _no_duplicates(c: _Checker, section: str, values: list[str | None], key: str,
+def _guard(c: Checker, rule: dict[str, Any], where: str) -> Guard:
+    """`when: {kind: hydrant}` -> ((kind, (hydrant,)),): the messages the rule applies to."""
+    if "when" not in rule:
+        return ()
+    at = f"{where}.when"
+    w = c.mapping(rule["when"], at, required=set(), optional=None)
+    if not w:
+        c.fail(at, "is empty; give field: value pairs such as {kind: hydrant}, or remove it")
+    for k in w:
+        if any(not part for part in k.split(".")):
+            c.fail(at, f"{k!r} is not a field path; use a JSON key, or keys joined by '.'")
+    return tuple((k, c.scalars(w[k], f"{at}.{k}")) for k in w)
+
+
+def _no_duplicates(c: Checker, section: str, values: list[str | None], key: str,
                    why: str = "") -> None:
     seen: dict[str, int] = {}
     for i, v in enumerate(values):
@@ -214,107 +298,18 @@ def _no_duplicates(c: _Checker, section: str, values: list[str | None], key: str
         seen[v] = i
 
 
-class _Checker:
-    """Typed access to a parsed YAML document that fails with file, key and fix."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def fail(self, key: str, problem: str) -> NoReturn:
-        raise ProfileError(f"{self.source}: {key + ': ' if key else ''}{problem}")
-
-    def mapping(self, doc: Any, where: str, *, required: set[str],
-                optional: set[str] | None) -> dict[str, Any]:
-        """`doc` as a mapping with these keys (`optional=None`: any other key is allowed)."""
-        if not isinstance(doc, dict):
-            self.fail(where or "(top level)", f"must be a mapping, got {_describe(doc)}")
-        for k in doc:
-            if not isinstance(k, str):
-                self.fail(where or "(top level)", f"key {k!r} must be a string"
-                                                  + _yaml_bool_hint(k))
-        if optional is not None:
-            allowed = required | optional
-            for k in doc:
-                if k not in allowed:
-                    self.fail(where or "(top level)",
-                              f"unknown key {k!r}; allowed keys: {', '.join(sorted(allowed))} "
-                              "(check the spelling)")
-        for k in sorted(required):
-            if k not in doc:
-                self.fail(where or "(top level)", f"missing key {k!r}")
-        return dict(doc)
-
-    def string(self, doc: dict[str, Any], where: str, key: str, *, default: str | None = None,
-               pattern: re.Pattern[str] | None = None, hint: str = "") -> str:
-        value = doc.get(key, default)
-        at = f"{where}.{key}" if where else key
-        if not isinstance(value, str):
-            self.fail(at, f"must be a string, got {_describe(value)}" + _yaml_bool_hint(value))
-        if pattern is not None and not pattern.match(value):
-            self.fail(at, f"{value!r} is not a valid name; use {hint}")
-        return value
-
-    def path(self, doc: dict[str, Any], where: str, key: str) -> str:
-        value = self.string(doc, where, key)
-        if not value or any(not part for part in value.split(".")):
-            self.fail(f"{where}.{key}", f"{value!r} is not a field path; use a JSON key, or "
-                                        "keys joined by '.', e.g. faults.lamp")
-        return value
-
-    def pattern(self, doc: dict[str, Any], where: str, key: str) -> TopicPattern:
-        value = self.string(doc, where, key)
-        at = f"{where}.{key}"
-        names = _PLACEHOLDER_RE.findall(value)
-        if any(n not in ("prefix", "address") for n in names):
-            self.fail(at, f"{value!r} uses unknown placeholders; only {{prefix}} and "
-                          "{address} are known")
-        levels = value.split("/")
-        if names.count("address") != 1 or "{address}" not in levels:
-            self.fail(at, f"{value!r} must contain {{address}} exactly once, as a whole topic "
-                          "level, e.g. {prefix}/{address}/status")
-        if any(ch in value for ch in "+#"):
-            self.fail(at, f"{value!r} must not contain MQTT wildcards; the driver derives "
-                          "the subscription from {address}")
-        return TopicPattern(value)
-
-    def choice(self, doc: dict[str, Any], where: str, key: str, options: tuple[str, ...],
-               *, default: str | None = None) -> str:
-        value = doc.get(key, default)
-        if value not in options:
-            self.fail(f"{where}.{key}", f"must be one of {', '.join(options)}, got "
-                                        f"{_describe(value)}")
-        return str(value)
-
-    def number(self, doc: dict[str, Any], where: str, key: str, *, default: float) -> float:
-        value = doc.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self.fail(f"{where}.{key}", f"must be a number, got {_describe(value)}")
-        return float(value)
-
-    def boolean(self, doc: dict[str, Any], where: str, key: str, *, default: bool) -> bool:
-        value = doc.get(key, default)
-        if not isinstance(value, bool):
-            self.fail(f"{where}.{key}", f"must be true or false, got {_describe(value)}")
-        return value
-
-    def each(self, doc: dict[str, Any], key: str,
-             build: Callable[[_Checker, Any, str], Any]) -> list[Any]:
-        items = doc.get(key) or []
-        if not isinstance(items, list):
-            self.fail(key, f"must be a list, got {_describe(items)}")
-        return [build(self, item, f"{key}[{i}]") for i, item in enumerate(items)]
-
-
-def _describe(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    kind = {dict: "a mapping", list: "a list", str: "the string", bool: "the boolean"}.get(
-        type(value), "the number")
-    return f"{kind} {value!r}" if not isinstance(value, dict | list) else kind
-
-
-def _yaml_bool_hint(value: Any) -> str:
-    if isinstance(value, bool):
-        return ("; YAML reads unquoted on/off/yes/no/true/false as booleans, so quote it, "
-                'e.g. "on"')
-    return ""
+def _pattern(c: Checker, doc: dict[str, Any], where: str, key: str) -> TopicPattern:
+    value = c.string(doc, where, key)
+    at = f"{where}.{key}"
+    names = _PLACEHOLDER_RE.findall(value)
+    if any(n not in ("prefix", "address") for n in names):
+        c.fail(at, f"{value!r} uses unknown placeholders; only {{prefix}} and "
+                   "{address} are known")
+    levels = value.split("/")
+    if names.count("address") != 1 or "{address}" not in levels:
+        c.fail(at, f"{value!r} must contain {{address}} exactly once, as a whole topic "
+                   "level, e.g. {prefix}/{address}/status")
+    if any(ch in value for ch in "+#"):
+        c.fail(at, f"{value!r} must not contain MQTT wildcards; the driver derives "
+                   "the subscription from {address}")
+    return TopicPattern(value)

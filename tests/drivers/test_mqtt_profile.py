@@ -54,7 +54,8 @@ def test_a_new_device_kind_is_a_yaml_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("change", "message"), [
     (("  - {field: battery, metric: battery_pct}",
       "  - {field: battery, metirc: battery_pct}"),
-     r"readings\[0\]: unknown key 'metirc'; allowed keys: field, metric, optional, scale, type"),
+     r"readings\[0\]: unknown key 'metirc'; allowed keys: field, metric, optional, scale, topic, "
+     r"type, when"),
     (("  - {field: battery, metric: battery_pct}",
       "  - {field: battery, metric: battery_pct, type: float}"),
      r"readings\[0\]\.type: must be one of number, bool, got the string 'float'"),
