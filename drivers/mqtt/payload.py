@@ -58,15 +58,23 @@ def decode_message(profile: Profile, device: str, payload: bytes, received: date
     if not isinstance(doc, dict):
         return Decoded(None, problems=[f"payload: expected a JSON object, got {_got(doc)}"])
     time = _time(profile, doc, received)
+    clock_problem = None
     if isinstance(time, str):
-        return Decoded(None, problems=[time])
+        # An alarm must not be lost to a broken time field (an SOS press with a bad `ts`):
+        # its events go out stamped with the gateway's receive time. Readings are dropped,
+        # because their time is part of what they mean.
+        clock_problem = (f"{time}; the message's events were kept with the gateway's receive "
+                         "time, its readings dropped")
+        time = received
     out = Decoded(time)
+    if clock_problem:
+        out.problems.append(clock_problem)
     readings = [r for r in profile.readings if r.topic == topic]
     events = [e for e in profile.events if e.topic == topic]
     holds = _guards([(r.when, r.optional) for r in readings]
                     + [(e.when, e.optional) for e in events], doc, out)
     for rule in readings:
-        if holds(rule.when):
+        if clock_problem is None and holds(rule.when):
             _reading(rule, device, doc, time, out)
     for event in events:
         if holds(event.when):

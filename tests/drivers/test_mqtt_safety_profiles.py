@@ -106,6 +106,21 @@ def test_sos_press_is_critical_and_battery_a_reading() -> None:
     assert b.take() == [Event("dev-1", "sos_pressed", CRITICAL, t, None, {})]
 
 
+def test_an_sos_press_with_a_broken_time_still_raises_its_alarm() -> None:
+    b = Bench("sos_button", battery_pct=87)
+    before = datetime.now(UTC)
+    b.feed("event", {"ts": "yesterday-ish", "event": "press"})
+    b.feed("status", {"ts": "yesterday-ish", "battery_pct": 80})
+    items = b.take()
+    # The alarm goes out, stamped with the gateway's receive time; the reading does not.
+    assert [(i.type, i.severity) for i in items] == [("sos_pressed", CRITICAL)]
+    assert items[0].time >= before
+    seen = b.sink.observations[-1]
+    assert seen.outcome is Outcome.DEGRADED
+    assert "'ts'" in seen.reason and "events were kept with the gateway's receive time" \
+        in seen.reason
+
+
 @pytest.mark.parametrize(("hazard", "event", "normal", "alarm"), [
     ("fire_lane", "fire_lane_blocked", 0.0, 600.0),
     ("hydrant", "hydrant_pressure_low", 0.32, 0.05),
