@@ -371,9 +371,9 @@ class Consumer:
     def _log_stats(self) -> None:
         c = self.counters
         log.info("ingest totals: received %d messages, wrote %d envelopes (%d items), "
-                 "%d duplicates, %d dead letters, %d gateway statuses, %d database errors",
-                 c.received, c.written, c.items, c.duplicates, c.dead_letters, c.statuses,
-                 c.db_errors)
+                 "%d duplicates, %d dead letters, %d gateway statuses, %d alarms opened, "
+                 "%d database errors", c.received, c.written, c.items, c.duplicates,
+                 c.dead_letters, c.statuses, c.totals.alarms_opened, c.db_errors)
 
 
 def _is_poison(exc: BaseException) -> bool:

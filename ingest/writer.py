@@ -3,6 +3,9 @@
 De-duplication is by `(community, gateway, seq)` in `received_envelopes`: an envelope the
 broker redelivers (ingest crashed after commit, before its PUBACK reached the broker) is
 recognised and its items are not written twice.
+
+Events of severity alarm or critical become alarms in the same transaction
+(`ingest.alarms.record`), so an alarm is stored exactly when its event is.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 
 import asyncpg
 
+from ingest.alarms.record import concerns_alarms, record_alarms
 from ingest.messages import Received
 from telemetry import DeviceState, Envelope, Event, ItemRejection, Probe, Reading, StateChange
 
@@ -35,6 +39,8 @@ class WriteResult:
     statuses: int = 0
     rejected_items: int = 0
     dead_letters: int = 0
+    alarms_opened: int = 0
+    alarms_cleared: int = 0
 
     def add(self, other: WriteResult) -> None:
         for f in fields(self):
@@ -74,7 +80,8 @@ async def write_batch(conn: asyncpg.Connection, messages: Sequence[Received]) ->
         result.duplicates += len(envelopes) - len(fresh)
         result.envelopes = len(fresh)
         dead: list[tuple[Any, ...]] = []
-        await _write_items(conn, fresh, result, dead)
+        alarm_events: list[tuple[str, str, Event]] = []
+        await _write_items(conn, fresh, result, dead, alarm_events)
         await _write_statuses(conn, messages, result)
         for msg in messages:
             if msg.error is not None:
@@ -88,6 +95,9 @@ async def write_batch(conn: asyncpg.Connection, messages: Sequence[Received]) ->
                 columns=["received_at", "topic", "community", "gateway", "seq", "code",
                          "reason", "payload", "item_index"])
         result.dead_letters = len(dead)
+        # Last: the alarm step holds a lock until commit, so it should be short.
+        alarms = await record_alarms(conn, alarm_events)
+        result.alarms_opened, result.alarms_cleared = alarms.opened, alarms.cleared
     return result
 
 
@@ -115,7 +125,8 @@ async def _claim_envelopes(
 
 async def _write_items(conn: asyncpg.Connection,
                        fresh: list[tuple[Received, Envelope, tuple[ItemRejection, ...]]],
-                       result: WriteResult, dead: list[tuple[Any, ...]]) -> None:
+                       result: WriteResult, dead: list[tuple[Any, ...]],
+                       alarm_events: list[tuple[str, str, Event]]) -> None:
     readings: list[tuple[Any, ...]] = []
     events: list[tuple[Any, ...]] = []
     states: list[tuple[Any, ...]] = []
@@ -138,6 +149,8 @@ async def _write_items(conn: asyncpg.Connection,
             elif isinstance(item, Event):
                 events.append((item.time, c, g, item.device, item.type, item.severity.value,
                                item.active, json.dumps(item.data, ensure_ascii=False)))
+                if concerns_alarms(item):
+                    alarm_events.append((c, g, item))
                 t = item.time
             elif isinstance(item, Probe):
                 probes.append((item.time, c, g, item.device, item.ok, item.reason,

@@ -1,8 +1,10 @@
-"""Dependencies of the routes: a pooled database connection and the community asked for."""
+"""Dependencies of the routes: a pooled database connection, the community asked for and
+the server clock (staff actions are timed by it; tests override `get_clock`)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
@@ -32,3 +34,19 @@ async def get_community(community_id: str, conn: ConnDep) -> Record:
 
 
 CommunityDep = Annotated[Record, Depends(get_community)]
+
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def get_clock() -> Clock:
+    """The clock that times staff actions; override in tests with
+    `app.dependency_overrides[get_clock] = lambda: fake_clock`."""
+    return utc_now
+
+
+ClockDep = Annotated[Clock, Depends(get_clock)]

@@ -10,8 +10,9 @@ import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from ingest.alarms.hub import AlarmHub
 from ingest.api.params import ParamError
-from ingest.api.routes import cameras, communities, devices, health, indicators
+from ingest.api.routes import alarms, cameras, communities, devices, health, indicators
 from ingest.dsn import redact
 
 log = logging.getLogger(__name__)
@@ -29,9 +30,13 @@ def create_app(database_url: str) -> FastAPI:
         app.state.pool = await asyncpg.create_pool(database_url, min_size=0, max_size=10,
                                                    timeout=10)
         app.state.database_url = database_url
+        # The alarm stream's listener connects on the first subscriber, not here, so the
+        # API starts while the database is down.
+        app.state.alarm_hub = AlarmHub(database_url, app.state.pool)
         try:
             yield
         finally:
+            await app.state.alarm_hub.close()
             await app.state.pool.close()
 
     app = FastAPI(
@@ -59,4 +64,5 @@ def create_app(database_url: str) -> FastAPI:
     app.include_router(indicators.router)
     app.include_router(devices.router)
     app.include_router(cameras.router)
+    app.include_router(alarms.router)
     return app

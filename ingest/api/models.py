@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 Status = Literal["pass", "fail", "not_required", "no_data"]
 DeviceStateName = Literal["online", "degraded", "offline", "unknown", "unmonitored"]
@@ -58,6 +58,10 @@ class IndicatorDevices(BaseModel):
 
 class TierFigureOut(BaseModel):
     numerator: int = Field(description="this tier's numerator (its requirement differs)")
+    denominator: int | None = Field(default=None, description=(
+        "this tier's own denominator when the tiers count different things (high-rise "
+        "buildings: >= 19 floors basic, >= 12 growth); absent when it is the headline one"))
+    denominator_devices: list[str] | None = None
     value: float | None
     requires: list[str] = Field(description="what the tier asks of each counted item")
     devices: list[str]
@@ -129,3 +133,45 @@ class CameraRecordOut(BaseModel):
     checks: dict[str, RecordCheckOut] = Field(
         description="code, civil_code, name, coordinates")
     notes: list[str] = Field(description="checks that could not be made, and why")
+
+
+class AlarmOut(BaseModel):
+    id: int
+    community: str
+    gateway: str
+    device: str
+    device_kind: str | None = Field(description="the device's kind in the inventory; null "
+                                                "when the inventory does not list it")
+    device_name: str | None
+    compound: str | None
+    building: str | None
+    type: str = Field(description="the event type, e.g. sos_pressed, zone_fire")
+    key: str = Field(description="what tells apart conditions of one device and type, "
+                                 "e.g. zone=3; empty when nothing does")
+    severity: Literal["alarm", "critical"]
+    momentary: bool = Field(description="one alarm per event (an SOS press) rather than "
+                                        "a condition that clears")
+    active: bool | None = Field(description="a condition still raised (not cleared); null "
+                                            "for a momentary alarm")
+    raised_at: datetime = Field(description="the event's time")
+    received_at: datetime = Field(description="when ingest stored it")
+    cleared_at: datetime | None
+    data: dict[str, Any]
+    state: Literal["open", "acknowledged", "closed"]
+    acknowledged_at: datetime | None = Field(description="server time of the acknowledgement")
+    acknowledged_by: str | None
+    acknowledged_note: str | None
+    closed_at: datetime | None
+    closed_by: str | None
+    closed_note: str | None
+
+
+class AlarmActionIn(BaseModel):
+    """Who acknowledges or closes an alarm. The time is the server's: a client cannot set it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    by: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                         max_length=200)] = Field(
+        description="the name of the person acting")
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None

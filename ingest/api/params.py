@@ -38,15 +38,17 @@ def parse_window(value: str | None, default: timedelta) -> timedelta:
     return window
 
 
-def parse_as_of(value: str | None) -> datetime:
-    """An RFC 3339 time with a zone (`2026-11-23T08:00:00Z`); now when absent."""
+def parse_as_of(value: str | None, name: str = "as_of") -> datetime:
+    """An RFC 3339 time with a zone (`2026-11-23T08:00:00Z`); now when absent. `name` is
+    the parameter's name in messages."""
     if value is None or value == "":
         return datetime.now(UTC)
     try:
         t = datetime.fromisoformat(value)
     except ValueError:
-        raise ParamError(f"as_of {value!r} is not a time such as 2026-11-23T08:00:00Z") from None
+        raise ParamError(f"{name} {value!r} is not a time such as "
+                         "2026-11-23T08:00:00Z") from None
     if t.tzinfo is None:
-        raise ParamError(f"as_of {value!r} has no timezone; add Z (UTC) or an offset like "
+        raise ParamError(f"{name} {value!r} has no timezone; add Z (UTC) or an offset like "
                          "+08:00")
     return t.astimezone(UTC)

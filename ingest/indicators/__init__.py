@@ -11,6 +11,20 @@ from ingest.indicators.charging import (
     StationFact,
     smart_charging_compounds,
 )
+from ingest.indicators.elderly import (
+    ELDERLY_INDICATORS,
+    SosDeviceFact,
+    SosPress,
+    elderly_sos_coverage,
+    elderly_sos_response_rate,
+)
+from ingest.indicators.elevator import (
+    DetectorAlarm,
+    EbikeDetectorFact,
+    ElevatorFact,
+    LockoutFact,
+    ebike_elevator_compounds,
+)
 from ingest.indicators.energy import MeterFact, energy_collection_rate
 from ingest.indicators.fire import (
     FIRE_INDICATORS,
@@ -35,8 +49,14 @@ from ingest.indicators.model import (
     Window,
     status_for,
 )
+from ingest.indicators.security import (
+    SiteDeviceFact,
+    access_control_compounds,
+    perimeter_compounds,
+)
 from ingest.indicators.states import EffectiveState
 from ingest.indicators.thresholds import ThresholdError, load_thresholds, thresholds_for
+from ingest.indicators.throw import ThrowCameraFact, highrise_throw_coverage
 from ingest.indicators.video import (
     VIDEO_INDICATORS,
     video_intact_rate,
@@ -48,13 +68,17 @@ from ingest.indicators.video import (
 from ingest.indicators.video_facts import CameraFact, KeyPositionFact, ProbeFact
 
 __all__ = [
-    "DEFAULT_WINDOW", "FIRE_INDICATORS", "SMART_FUNCTIONS", "TIER_FUNCTIONS",
-    "VIDEO_INDICATORS", "BuildingFact", "CameraFact", "CompoundFact", "EffectiveState",
-    "HazardDeviceFact", "IndicatorResult", "KeyPositionFact", "LightFact", "MeterFact",
-    "ProbeFact", "StationEvent", "StationFact", "Status", "ThresholdError", "Thresholds",
-    "TierFigure", "Window", "ZoneFact", "energy_collection_rate", "fire_alarm_coverage",
-    "fire_hazard_compounds", "has_smart_controller", "load_thresholds",
-    "smart_charging_compounds", "smart_lighting_rate", "status_for", "thresholds_for",
-    "video_intact_rate", "video_key_coverage", "video_networked_rate",
+    "DEFAULT_WINDOW", "ELDERLY_INDICATORS", "FIRE_INDICATORS", "SMART_FUNCTIONS",
+    "TIER_FUNCTIONS", "VIDEO_INDICATORS", "BuildingFact", "CameraFact", "CompoundFact",
+    "DetectorAlarm", "EbikeDetectorFact", "EffectiveState", "ElevatorFact",
+    "HazardDeviceFact", "IndicatorResult", "KeyPositionFact", "LightFact", "LockoutFact",
+    "MeterFact", "ProbeFact", "SiteDeviceFact", "SosDeviceFact", "SosPress", "StationEvent",
+    "StationFact", "Status", "ThresholdError", "Thresholds", "ThrowCameraFact",
+    "TierFigure", "Window", "ZoneFact", "access_control_compounds",
+    "ebike_elevator_compounds", "elderly_sos_coverage", "elderly_sos_response_rate",
+    "energy_collection_rate", "fire_alarm_coverage", "fire_hazard_compounds",
+    "has_smart_controller", "highrise_throw_coverage", "load_thresholds",
+    "perimeter_compounds", "smart_charging_compounds", "smart_lighting_rate", "status_for",
+    "thresholds_for", "video_intact_rate", "video_key_coverage", "video_networked_rate",
     "video_picture_out_rate", "video_record_compliance",
 ]

@@ -77,6 +77,8 @@ class CompoundFact:
     id: str
     ebikes: bool = False
     name: str | None = None
+    #: A closed compound (封闭式小区): access control and perimeter detection are judged on it.
+    closed: bool = False
 
 
 def functions_of(event: StationEvent) -> tuple[str, ...]:

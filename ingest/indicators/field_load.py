@@ -76,9 +76,9 @@ async def load_meter_facts(conn: Connection, community: str,
 
 
 async def load_compounds(conn: Connection, community: str) -> list[CompoundFact]:
-    return [CompoundFact(r["id"], r["ebikes"], r["name"]) for r in await conn.fetch(
-        "SELECT id, name, ebikes FROM compounds WHERE community = $1 ORDER BY id",
-        community)]
+    return [CompoundFact(r["id"], r["ebikes"], r["name"], r["closed"])
+            for r in await conn.fetch("""SELECT id, name, ebikes, closed FROM compounds
+                                         WHERE community = $1 ORDER BY id""", community)]
 
 
 async def load_station_facts(conn: Connection, community: str, as_of: datetime,
@@ -107,6 +107,12 @@ async def load_station_facts(conn: Connection, community: str, as_of: datetime,
                         tuple(events.get(r["id"], ()))) for r in rows]
 
 
+async def load_buildings(conn: Connection, community: str) -> list[BuildingFact]:
+    return [BuildingFact(r["id"], r["compound"], r["residential"], r["floors"]) for r in
+            await conn.fetch("""SELECT id, compound, residential, floors FROM buildings
+                                WHERE community = $1 ORDER BY id""", community)]
+
+
 @dataclass(frozen=True, slots=True)
 class FireFacts:
     compounds: list[str]
@@ -118,9 +124,7 @@ class FireFacts:
 async def load_fire_facts(conn: Connection, community: str, as_of: datetime) -> FireFacts:
     compounds = [r["id"] for r in await conn.fetch(
         "SELECT id FROM compounds WHERE community = $1 ORDER BY id", community)]
-    buildings = [BuildingFact(r["id"], r["compound"], r["residential"]) for r in
-                 await conn.fetch("""SELECT id, compound, residential FROM buildings
-                                     WHERE community = $1 ORDER BY id""", community)]
+    buildings = await load_buildings(conn, community)
     rows = await conn.fetch(
         """SELECT id, kind, gateway, protocol, compound, hazards FROM devices
            WHERE community = $1 AND (kind = 'fire_panel' OR cardinality(hazards) > 0)

@@ -42,6 +42,8 @@ class BuildingFact:
     id: str
     compound: str | None = None
     residential: bool = True
+    #: Above-ground floors as registered (None: not declared); high-rise rules use it.
+    floors: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

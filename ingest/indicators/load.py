@@ -21,6 +21,7 @@ from ingest.indicators.field_load import (
 from ingest.indicators.fire import FIRE_INDICATORS
 from ingest.indicators.lighting import LightFact, has_smart_controller, smart_lighting_rate
 from ingest.indicators.model import DEFAULT_WINDOW, IndicatorResult
+from ingest.indicators.safety_load import SAFETY_INDICATORS, safety_indicators
 from ingest.indicators.video import VIDEO_INDICATORS
 from ingest.indicators.video_load import video_indicators
 
@@ -71,7 +72,8 @@ async def _video_group(conn: Connection, community: str, as_of: datetime,
 
 
 #: Evaluates a group of indicators that share their facts (loaded once per group). A
-#: window of None means each indicator's own default (24 h; energy 48 h; charging 7 days).
+#: window of None means each indicator's own default (24 h; energy 48 h; charging, e-bike
+#: alarms and SOS responses 7 days).
 Group = Callable[[Connection, str, datetime, timedelta | None],
                  Awaitable[list[IndicatorResult]]]
 
@@ -83,6 +85,7 @@ GROUPS: Final[tuple[tuple[tuple[str, ...], Group], ...]] = (
     ((energy.INDICATOR_ID,), energy_indicators),
     ((charging.INDICATOR_ID,), charging_indicators),
     (FIRE_INDICATORS, fire_indicators),
+    (SAFETY_INDICATORS, safety_indicators),
 )
 INDICATOR_IDS: Final = tuple(ident for ids, _ in GROUPS for ident in ids)
 

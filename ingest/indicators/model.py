@@ -67,13 +67,17 @@ class TierFigure:
     percentage (smart charging: basic needs auto power-off, growth three functions).
 
     `requires` names what the tier asks for; `breakdown` lists, per reason, what is left
-    out of this tier's numerator.
+    out of this tier's numerator. `denominator`, when set, is the tier's own (high-rise
+    throw detection counts buildings of >= 19 floors for basic, >= 12 for growth); None
+    means the result's.
     """
 
     numerator: int
     numerator_devices: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
     breakdown: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    denominator: int | None = None
+    denominator_devices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +88,9 @@ class IndicatorResult:
     reason, the devices left out of the numerator (or of the whole figure). `details` holds
     JSON-ready evidence particular to one indicator (per-device reasons, per-check counts).
 
-    `tiers`, when set, gives a tier its own numerator (its requirement differs); that tier's
-    status is judged on it. The headline numerator is then the basic tier's.
+    `tiers`, when set, gives a tier its own numerator (its requirement differs), and
+    possibly its own denominator; that tier's status is judged on them. The headline
+    figure is then the basic tier's.
     """
 
     id: str
@@ -109,12 +114,18 @@ class IndicatorResult:
         figure = self.tiers.get(tier)
         return self.numerator if figure is None else figure.numerator
 
+    def denominator_for(self, tier: str) -> int:
+        figure = self.tiers.get(tier)
+        if figure is None or figure.denominator is None:
+            return self.denominator
+        return figure.denominator
+
     @property
     def status(self) -> dict[str, Status]:
-        return {"basic": status_for(self.numerator_for("basic"), self.denominator,
+        return {"basic": status_for(self.numerator_for("basic"), self.denominator_for("basic"),
                                     self.thresholds.basic),
-                "growth": status_for(self.numerator_for("growth"), self.denominator,
-                                     self.thresholds.growth)}
+                "growth": status_for(self.numerator_for("growth"),
+                                     self.denominator_for("growth"), self.thresholds.growth)}
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form served by the API."""
@@ -133,12 +144,17 @@ class IndicatorResult:
                         "denominator": list(self.denominator_devices)},
             "breakdown": {reason: list(ids) for reason, ids in self.breakdown.items()},
             **({"details": dict(self.details)} if self.details else {}),
-            **({"tiers": {tier: {
-                "numerator": f.numerator, "value": percent(f.numerator, self.denominator),
+            **({"tiers": {tier: self._tier_dict(tier, f) for tier, f in self.tiers.items()}}
+               if self.tiers else {}),
+        }
+
+    def _tier_dict(self, tier: str, f: TierFigure) -> dict[str, Any]:
+        own = {} if f.denominator is None else {
+            "denominator": f.denominator, "denominator_devices": list(f.denominator_devices)}
+        return {"numerator": f.numerator, **own,
+                "value": percent(f.numerator, self.denominator_for(tier)),
                 "requires": list(f.requires), "devices": list(f.numerator_devices),
                 "breakdown": {reason: list(ids) for reason, ids in f.breakdown.items()}}
-                for tier, f in self.tiers.items()}} if self.tiers else {}),
-        }
 
 
 def _iso(t: datetime) -> str:

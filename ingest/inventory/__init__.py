@@ -1,6 +1,7 @@
 """The community register: parse and validate inventory YAML, and import it centrally."""
 
 from ingest.inventory.model import (
+    GATE_SUBJECTS,
     HAZARD_KINDS,
     KEY_POSITION_TYPES,
     KINDS,
@@ -19,7 +20,8 @@ from ingest.inventory.parse import load_inventory, parse_inventory
 from ingest.inventory.store import ImportSummary, import_inventory
 
 __all__ = [
-    "HAZARD_KINDS", "KEY_POSITION_TYPES", "KINDS", "PROTOCOLS", "ZONE_AREAS", "Building",
-    "Community", "Compound", "Device", "FireZone", "ImportSummary", "Inventory",
+    "GATE_SUBJECTS", "HAZARD_KINDS", "KEY_POSITION_TYPES", "KINDS", "PROTOCOLS",
+    "ZONE_AREAS", "Building", "Community", "Compound", "Device", "FireZone",
+    "ImportSummary", "Inventory",
     "InventoryError", "KeyPosition", "import_inventory", "load_inventory", "parse_inventory",
 ]

@@ -10,8 +10,8 @@ from ingest.records.geo import Boundary
 #: Device kinds the product knows. Indicators select devices by kind.
 KINDS: Final[tuple[str, ...]] = (
     "light", "camera", "meter", "charger", "fire_panel", "fire_detector",
-    "fire_hazard_sensor", "ebike_detector", "elevator", "sos_button", "manhole_cover",
-    "access_control", "perimeter_detector", "throw_camera", "garbage_monitor",
+    "fire_hazard_sensor", "ebike_detector", "elevator", "elevator_controller", "sos_button",
+    "manhole_cover", "access_gate", "perimeter_detector", "throw_camera", "garbage_monitor",
 )
 #: Protocols a gateway has (or will have) a driver for.
 PROTOCOLS: Final[tuple[str, ...]] = ("mqtt", "modbus", "onvif", "dlt645", "gb26875")
@@ -32,6 +32,8 @@ HAZARD_KINDS: Final[dict[str, str]] = {
 }
 #: Where a fire-alarm zone is: public areas decide automatic fire alarm coverage.
 ZONE_AREAS: Final[tuple[str, ...]] = ("public", "private")
+#: Who an access-control gate authenticates (出入口智能门禁: 人员和车辆的通行认证).
+GATE_SUBJECTS: Final[tuple[str, ...]] = ("person", "vehicle")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,8 @@ class Community:
     district: str
     households: int | None = None
     boundary: Boundary | None = None
+    #: Declared count of lone elderly residents (60岁及以上独居老人), the SOS coverage base.
+    lone_elderly: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +117,13 @@ class Device:
     ports: int | None = None
     zones: tuple[FireZone, ...] = ()
     hazards: tuple[str, ...] = ()
+    # Safety devices: the elevator an e-bike detector or lift controller serves, the lone
+    # elderly resident an SOS button belongs to, whom an access gate authenticates, and the
+    # floors a throw-detection camera watches (inclusive range).
+    elevator: str | None = None
+    resident: str | None = None
+    subjects: tuple[str, ...] = ()
+    watched_floors: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)

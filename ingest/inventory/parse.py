@@ -24,6 +24,7 @@ from ingest.inventory.model import (
     Inventory,
     InventoryError,
 )
+from ingest.inventory.safety import SAFETY_KEYS, link_safety_devices, safety_fields
 from ingest.inventory.video import (
     CAMERA_KEYS,
     camera_fields,
@@ -32,12 +33,13 @@ from ingest.inventory.video import (
 )
 from telemetry.topics import TopicError, check_id
 
-_COMMUNITY_KEYS: Final = ("id", "name", "district", "households", "boundary")
+_COMMUNITY_KEYS: Final = ("id", "name", "district", "households", "boundary",
+                           "lone_elderly")
 _COMPOUND_KEYS: Final = ("id", "name", "closed", "ebikes", "attrs")
 _BUILDING_KEYS: Final = ("id", "compound", "floors", "residential", "attrs")
 _DEVICE_KEYS: Final = ("id", "kind", "name", "compound", "building", "public", "gateway",
                        "protocol", "address", "capabilities", "attrs", *CAMERA_KEYS,
-                       *FIELD_KEYS, "repeat", "start")
+                       *FIELD_KEYS, *SAFETY_KEYS, "repeat", "start")
 _TOP_KEYS: Final = ("community", "compounds", "buildings", "key_positions", "devices")
 _PLACEHOLDER_RE: Final = re.compile(r"\{n(?::[^}]*)?\}")
 _DISTRICT_RE: Final = re.compile(r"^[0-9]{6}$")
@@ -100,7 +102,7 @@ class _Parser(FieldReader):
         key_positions = parse_key_positions(self, self.rows(doc, "key_positions"),
                                             compound_ids)
         self.key_position_ids = {k.id for k in key_positions}
-        devices = self.devices(doc, compound_ids, {b.id: b for b in buildings})
+        devices = self.devices(doc, compound_ids, {b.id: b for b in buildings}, community)
         if community is not None:
             self.check_households(community, devices)
         if self.problems or community is None:
@@ -130,9 +132,10 @@ class _Parser(FieldReader):
             district = None
         households = self.count(row, "households", "community", 0)
         boundary = parse_boundary(self, row.get("boundary"), "community.boundary")
+        lone_elderly = self.count(row, "lone_elderly", "community", 0)
         if cid is None or name is None or district is None:
             return None
-        return Community(cid, name, district, households, boundary)
+        return Community(cid, name, district, households, boundary, lone_elderly)
 
     def compounds(self, doc: dict[str, Any]) -> list[Compound]:
         out: list[Compound] = []
@@ -172,8 +175,8 @@ class _Parser(FieldReader):
         return out
 
     def devices(self, doc: dict[str, Any], compounds: set[str],
-                buildings: dict[str, Building]) -> list[Device]:
-        out: list[Device] = []
+                buildings: dict[str, Building], community: Community | None) -> list[Device]:
+        out: list[tuple[str, Device]] = []
         seen: dict[str, str] = {}
         households: dict[str, str] = {}
         for path, template in self.rows(doc, "devices"):
@@ -197,8 +200,8 @@ class _Parser(FieldReader):
                                   "in the community (one meter per household)")
                         continue
                     households[device.household] = f"{device.id} ({path}{label})"
-                out.append(device)
-        return out
+                out.append((path + label, device))
+        return link_safety_devices(self, out, community)
 
     def check_households(self, community: Community, devices: list[Device]) -> None:
         """More metered households than declared ones would put the collection rate
@@ -292,7 +295,9 @@ class _Parser(FieldReader):
         attrs = self.attrs(row, path)
         record = camera_fields(self, row, path, kind, self.key_position_ids)
         field = field_fields(self, row, path, kind, compound, building, buildings)
+        safety = safety_fields(self, row, path, kind, compound, building, buildings)
         if did is None or kind is None:
             return None
         return Device(did, kind, name, compound, building, public, gateway, protocol,
-                      address, tuple(dict.fromkeys(caps)), attrs, **record, **field)
+                      address, tuple(dict.fromkeys(caps)), attrs, **record, **field,
+                      **safety)

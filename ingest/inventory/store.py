@@ -40,12 +40,14 @@ async def import_inventory(conn: asyncpg.Connection, inventory: Inventory) -> Im
     async with conn.transaction():
         await conn.execute("""
             INSERT INTO communities (id, name, district_code, households, boundary, source,
-                                     imported_at)
-            VALUES ($1, $2, $3, $4, $5::jsonb, $6, now())
+                                     lone_elderly, imported_at)
+            VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, now())
             ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name,
                 district_code = EXCLUDED.district_code, households = EXCLUDED.households,
-                boundary = EXCLUDED.boundary, source = EXCLUDED.source, imported_at = now()""",
-            c.id, c.name, c.district, c.households, boundary, inventory.source)
+                boundary = EXCLUDED.boundary, source = EXCLUDED.source,
+                lone_elderly = EXCLUDED.lone_elderly, imported_at = now()""",
+            c.id, c.name, c.district, c.households, boundary, inventory.source,
+            c.lone_elderly)
         await conn.execute(
             "DELETE FROM devices WHERE community = $1 AND (origin = 'inventory' OR id = ANY($2))",
             c.id, [d.id for d in inventory.devices])
@@ -83,11 +85,13 @@ async def import_inventory(conn: asyncpg.Connection, inventory: Inventory) -> Im
             columns=["community", "id", "kind", "name", "compound", "building", "public",
                      "gateway", "protocol", "address", "capabilities", "attrs", "code",
                      "civil_code", "longitude", "latitude", "key_position", "household",
-                     "ports", "hazards"],
+                     "ports", "hazards", "elevator", "resident", "subjects", "watch_from",
+                     "watch_to"],
             records=[(c.id, d.id, d.kind, d.name, d.compound, d.building, d.public, d.gateway,
                       d.protocol, d.address, list(d.capabilities), json.dumps(d.attrs),
                       d.code, d.civil_code, d.longitude, d.latitude, d.key_position,
-                      d.household, d.ports, list(d.hazards))
+                      d.household, d.ports, list(d.hazards), d.elevator, d.resident,
+                      list(d.subjects), *(d.watched_floors or (None, None)))
                      for d in inventory.devices])
         # The panels' old zones went with their device rows (ON DELETE CASCADE).
         await conn.copy_records_to_table(

@@ -81,7 +81,9 @@ async def test_lighting_rate_counts_only_lights_heard_from_behind_an_online_gate
         "smart_lighting_rate", "video_key_coverage", "video_networked_rate",
         "video_intact_rate", "video_picture_out_rate", "video_record_compliance",
         "energy_collection_rate", "smart_charging_compounds", "fire_hazard_compounds",
-        "fire_alarm_coverage"]
+        "fire_alarm_coverage", "ebike_elevator_compounds", "highrise_throw_coverage",
+        "access_control_compounds", "perimeter_compounds", "elderly_sos_response_rate",
+        "elderly_sos_coverage"]
     assert (lighting["numerator"], lighting["denominator"], lighting["value"]) == (1, 6, 16.7)
     assert lighting["status"] == {"basic": "not_required", "growth": "fail"}
     assert lighting["breakdown"] == {
@@ -188,4 +190,7 @@ async def test_openapi_documents_every_route(api: httpx.AsyncClient) -> None:
     assert paths == {"/healthz", "/api/communities",
                      "/api/communities/{community_id}/indicators",
                      "/api/communities/{community_id}/devices",
-                     "/api/communities/{community_id}/cameras/records"}
+                     "/api/communities/{community_id}/cameras/records",
+                     "/api/communities/{community_id}/alarms",
+                     "/api/communities/{community_id}/alarms/stream",
+                     "/api/alarms/{alarm_id}/acknowledge", "/api/alarms/{alarm_id}/close"}

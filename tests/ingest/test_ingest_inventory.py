@@ -71,8 +71,8 @@ devices:
     assert got == [
         "devices[0].kind: 'lamp' is not a known kind; use one of light, camera, meter, "
         "charger, fire_panel, fire_detector, fire_hazard_sensor, ebike_detector, elevator, "
-        "sos_button, manhole_cover, access_control, perimeter_detector, throw_camera, "
-        "garbage_monitor",
+        "elevator_controller, sos_button, manhole_cover, access_gate, perimeter_detector, "
+        "throw_camera, garbage_monitor",
         "devices[1].compound: 'west' is not in compounds (known: north); add it under "
         "compounds or correct the id",
         "devices[2].building: 'b02' is not in buildings (known: b01); add it under buildings "
@@ -85,8 +85,8 @@ devices:
         "controller cannot offer them: add protocol (and gateway) or remove capabilities",
         "devices[6].colour: unknown key; known keys are id, kind, name, compound, building, "
         "public, gateway, protocol, address, capabilities, attrs, code, civil_code, longitude, "
-        "latitude, key_position, household, ports, zones, hazards, repeat, start (put other "
-        "facts under attrs)",
+        "latitude, key_position, household, ports, zones, hazards, elevator, resident, "
+        "subjects, floors, repeat, start (put other facts under attrs)",
     ]
 
 

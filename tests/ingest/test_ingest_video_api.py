@@ -76,7 +76,10 @@ async def test_video_indicators_follow_the_stored_facts(api: httpx.AsyncClient) 
                          "video_intact_rate", "video_picture_out_rate",
                          "video_record_compliance", "energy_collection_rate",
                          "smart_charging_compounds", "fire_hazard_compounds",
-                         "fire_alarm_coverage"]
+                         "fire_alarm_coverage", "ebike_elevator_compounds",
+                         "highrise_throw_coverage", "access_control_compounds",
+                         "perimeter_compounds", "elderly_sos_response_rate",
+                         "elderly_sos_coverage"]
     cover = got["video_key_coverage"]
     assert counts(cover) == (1, 4, 25.0)
     assert cover["devices"] == {"numerator": ["kp-gate-n"],

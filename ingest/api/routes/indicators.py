@@ -24,7 +24,8 @@ async def community_indicators(
     window: Annotated[str | None, Query(
         description="ISO 8601 duration (PT24H, P7D) or seconds, for every windowed "
                     "indicator; default each one's own: PT24H, energy_collection_rate "
-                    "PT48H, smart_charging_compounds P7D")] = None,
+                    "PT48H, smart_charging_compounds, ebike_elevator_compounds and "
+                    "elderly_sos_response_rate P7D")] = None,
 ) -> list[dict[str, Any]]:
     at = parse_as_of(as_of)
     span = parse_window(window, DEFAULT_WINDOW) if window else None
