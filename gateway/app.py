@@ -1,5 +1,5 @@
-"""The edge daemon wired together: drivers feed the spool and the health state machine,
-the uplink drains the spool north, and the gateway reports on itself.
+"""The edge daemon wired together: drivers feed the local rules, the spool and the health
+state machine, the uplink drains the spool north, and the gateway reports on itself.
 
 A driver that crashes is logged with its traceback and recreated after a backoff; it
 never takes down the gateway or the other drivers.
@@ -19,6 +19,8 @@ from drivers.base import Driver, Observation
 from gateway.config import ConfigError, GatewayConfig
 from gateway.health import Health
 from gateway.registry import build_drivers, create_driver
+from gateway.rules import Commander, RuleEngine, command_problems
+from gateway.rules.actions import commander_for
 from gateway.spool import Spool
 from gateway.uplink import Uplink
 from telemetry import Item, Reading
@@ -36,8 +38,9 @@ def _utc_now() -> datetime:
 
 
 class GatewaySink:
-    """What drivers report into: items go to the spool; observations go to health, and the
-    state changes health decides go to the spool too. Never raises into a driver.
+    """What drivers report into: items go to the local rules watching their device (if
+    any), then to the spool; observations go to health, and the state changes health
+    decides go to the spool too. Never raises into a driver.
 
     It also keeps health honest about time: edge boxes without a real-time clock jump
     forward when NTP first syncs, and that jump must not look like every device falling
@@ -45,10 +48,12 @@ class GatewaySink:
     moves health's timers by any jump.
     """
 
-    def __init__(self, spool: Spool, health: Health, clock: Clock = _utc_now) -> None:
+    def __init__(self, spool: Spool, health: Health, clock: Clock = _utc_now,
+                 rules: RuleEngine | None = None) -> None:
         self.spool = spool
         self.clock = clock
         self.health = health
+        self.rules = rules
         self._failing = False
         self._last = (clock(), time.monotonic())
 
@@ -68,6 +73,13 @@ class GatewaySink:
         return wall
 
     def emit(self, item: Item) -> None:
+        if self.rules is not None:
+            # Before the spool: a rule's reaction must not wait for a disk write.
+            self.rules.see(item)
+        self._put(item)
+
+    def record(self, item: Item) -> None:
+        """An item the gateway itself made (a rule's linkage event): to the spool only."""
         self._put(item)
 
     def observe(self, observation: Observation) -> None:
@@ -109,6 +121,9 @@ class Gateway:
         self.self_report_every = self_report_every
         self.driver_restart = driver_restart
         self.drivers: dict[str, Driver] = build_drivers(config)
+        problems = command_problems(config.rules, config.devices, self.drivers)
+        if problems:
+            raise ConfigError(config.source, problems)
         try:
             self.spool = Spool(config.spool.path, config.spool.max_bytes)
         except (OSError, sqlite3.Error) as exc:
@@ -117,7 +132,11 @@ class Gateway:
                 "its folder can be created and written by the user the gateway runs as"]) \
                 from None
         self.health = Health(config.devices, config.health.failures_to_offline, clock())
-        self.sink = GatewaySink(self.spool, self.health, clock)
+        self._driver_of = {d.id: d.driver for d in config.devices}
+        self.rules = RuleEngine(config.rules, record=self._record, owner=self._commander,
+                                clock=clock)
+        self.sink = GatewaySink(self.spool, self.health, clock,
+                                self.rules if self.rules.rules else None)
         self.uplink = Uplink(config.uplink, config.community, config.gateway, self.spool,
                              batch_items=config.spool.batch_items,
                              max_inflight=config.spool.max_inflight)
@@ -152,6 +171,8 @@ class Gateway:
                 for name in self.drivers:
                     tasks.create_task(self._supervise(name), name=f"driver {name}")
                 tasks.create_task(self._tick_health(), name="health")
+                if self.rules.rules:
+                    tasks.create_task(self.rules.run(), name="rules")
                 tasks.create_task(self._report_self(), name="self-readings")
         except asyncio.CancelledError:
             if self._signalled is None:
@@ -199,6 +220,13 @@ class Gateway:
                                   name, delay)
                     await asyncio.sleep(delay)
             self.restarts[name] += 1
+
+    def _record(self, item: Item) -> None:
+        self.sink.record(item)
+
+    def _commander(self, device: str) -> Commander | None:
+        """The driver serving `device` now (drivers are recreated after a crash)."""
+        return commander_for(self.drivers.get(self._driver_of.get(device, "")))
 
     async def _tick_health(self) -> None:
         """Count silent report periods as failures, a few times per shortest period."""

@@ -19,6 +19,7 @@ from gateway import configread as cr
 from gateway.configread import parse_duration, parse_size
 from gateway.errors import ConfigError
 from gateway.registry import UnknownDriver, find_driver
+from gateway.rules import RuleSpec, parse_rules
 from telemetry.topics import TopicError, check_id
 
 __all__ = ["ConfigError", "GatewayConfig", "HealthConfig", "SpoolConfig", "UplinkConfig",
@@ -66,6 +67,7 @@ class GatewayConfig:
     health: HealthConfig
     drivers: Mapping[str, Mapping[str, Any]]
     devices: tuple[DeviceSpec, ...]
+    rules: tuple[RuleSpec, ...] = ()
 
     def devices_by_driver(self) -> dict[str, list[DeviceSpec]]:
         """Devices grouped by driver name, in config order."""
@@ -105,7 +107,7 @@ def _device_id(value: Any) -> str:
 
 # ---------------------------------------------------------------- the config
 
-_TOP = ("community", "gateway", "uplink", "spool", "health", "drivers", "devices")
+_TOP = ("community", "gateway", "uplink", "spool", "health", "drivers", "devices", "rules")
 _UPLINK = ("host", "port", "client_id", "username", "password", "keepalive",
            "reconnect_min", "reconnect_max", "publish_timeout")
 _SPOOL = ("path", "max_bytes", "batch_items", "max_inflight")
@@ -136,7 +138,9 @@ def parse_config(text: str, source: Path) -> GatewayConfig:
         raise ConfigError(source, [str(exc)]) from None
     problems = cr.Problems()
     if not isinstance(doc, dict):
-        raise ConfigError(source, [f"the file must hold a mapping with keys {', '.join(_TOP)}, "
+        # `rules` is left out of the list: a config without rules is complete
+        raise ConfigError(source, [f"the file must hold a mapping with keys "
+                                   f"{', '.join(_TOP[:-1])}, "
                                    f"got {cr.describe(doc) if doc is not None else 'nothing'}"])
     top = cr.Section(doc, "", 1, problems, _TOP)
     community = top.required("community", _topic_id("community"), "x", "demo")
@@ -187,6 +191,7 @@ def parse_config(text: str, source: Path) -> GatewayConfig:
     driver_settings = _driver_sections(top, problems)
     devices = _devices(top, problems, gateway)
     _check_drivers(top, problems, driver_settings, devices)
+    rules = parse_rules(top, problems, devices)
     settings = {d.driver: driver_settings.get(d.driver, {}) for d in devices}
     settings.update(driver_settings)
 
@@ -196,7 +201,7 @@ def parse_config(text: str, source: Path) -> GatewayConfig:
         source=source, community=community, gateway=gateway, uplink=uplink, spool=spool,
         health=health,
         drivers=MappingProxyType({k: MappingProxyType(v) for k, v in settings.items()}),
-        devices=tuple(devices))
+        devices=tuple(devices), rules=rules)
 
 
 def _driver_sections(top: cr.Section, problems: cr.Problems) -> dict[str, dict[str, Any]]:
