@@ -49,6 +49,7 @@ class Mosquitto:
             "max_queued_messages 1000000",
             "max_queued_bytes 0",
             "max_inflight_messages 0",
+            "set_tcp_nodelay true",
             "log_type error",
             "log_type warning",
             "log_type notice",

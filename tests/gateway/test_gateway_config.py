@@ -259,4 +259,4 @@ def test_example_config_is_plain_yaml() -> None:
     # The example documents every key; it must stay loadable by any YAML tool too.
     doc = yaml.safe_load(EXAMPLE.read_text())
     assert set(doc) == {"community", "gateway", "uplink", "spool", "health", "drivers",
-                        "devices"}
+                        "devices", "rules"}
