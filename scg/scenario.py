@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from scg.camera_plan import CameraPlan
+from scg.safety_plan import SafetyPlan
 
 LIGHT_CAPABILITIES = ["dimming", "remote_control", "fault_report"]
 
@@ -39,6 +40,7 @@ class CommunityScenario:
     prefix: str = "scg-sim/lights"
     compounds: list[str] = field(default_factory=lambda: ["north", "south", "east"])
     cameras: CameraPlan | None = None
+    safety: SafetyPlan | None = None
 
     def light_id(self, n: int) -> str:
         return f"light-{n:03d}"
@@ -73,6 +75,9 @@ class CommunityScenario:
             doc["community"]["boundary"] = self.cameras.boundary
             doc["key_positions"] = self.cameras.key_positions
             devices += self.cameras.inventory_devices(self.gateway, camera_urls or {})
+        if self.safety is not None:
+            doc["community"]["lone_elderly"] = self.safety.lone_elderly
+            devices += self.safety.inventory_devices(self.gateway)
         doc["devices"] = devices
         return doc
 
@@ -82,12 +87,16 @@ class CommunityScenario:
         devices: list[dict[str, Any]] = [
             {"id": d, "driver": "mqtt", "profile": "street_light", "address": d,
              "period": f"{self.period_s}s"} for d in self.controlled_lights]
+        rules: list[dict[str, Any]] = []
+        if self.safety is not None:
+            devices += self.safety.gateway_devices()
+            rules = self.safety.rules()
         if devices:
             drivers["mqtt"] = {"host": device_broker.host, "port": device_broker.port}
         if self.cameras is not None:
             drivers["onvif"] = self.cameras.driver_settings()
             devices += self.cameras.gateway_devices(camera_urls or {})
-        return {
+        config: dict[str, Any] = {
             "community": self.community,
             "gateway": self.gateway,
             "uplink": {"host": uplink.host, "port": uplink.port,
@@ -97,6 +106,9 @@ class CommunityScenario:
             "drivers": drivers,
             "devices": devices,
         }
+        if rules:
+            config["rules"] = rules
+        return config
 
     def write(self, folder: Path, uplink: Endpoint, device_broker: Endpoint,
               camera_urls: dict[str, str] | None = None) -> tuple[Path, Path]:

@@ -9,6 +9,7 @@ import pytest
 from e2e_support import Community, start_community
 
 from scg.camera_plan import CameraPlan
+from scg.safety_plan import SafetyPlan
 from scg.scenario import CommunityScenario
 
 
@@ -43,3 +44,11 @@ def camera_community(e2e_root: Path) -> Iterator[Community]:
     yield from start_community(e2e_root, CommunityScenario(
         community="e2e", gateway="e2e-gw1", lights=0, controllers=0,
         cameras=CameraPlan(period_s=2.0)))
+
+
+@pytest.fixture
+def safety_community(e2e_root: Path) -> Iterator[Community]:
+    """The safety devices of `SafetyPlan` (heartbeats every 0.5 s) and 10 busy lights."""
+    yield from start_community(e2e_root, CommunityScenario(
+        community="e2e", gateway="e2e-gw1", lights=10, controllers=10, period_s=0.2,
+        safety=SafetyPlan(period_s=0.5)))

@@ -20,10 +20,13 @@ import httpx
 
 from scg.camera_plan import START_FAULTS, START_TAMPER
 from scg.localsvc.process import free_port
+from scg.safety_plan import SafetyPlan
 from scg.scenario import CommunityScenario, Endpoint
 from scg.stack import Stack, psql_rows
 from simulators.lights import Fleet, make_lights
 from simulators.onvif import CameraFarm, CameraSpec, Fault
+from simulators.safety import SafetyFleet
+from simulators.safety.config import parse_devices
 
 T = TypeVar("T")
 
@@ -91,6 +94,28 @@ class FleetThread(LoopThread):
         return dict(self.fleet.sent)
 
 
+class SafetyThread(LoopThread):
+    """The safety devices of a `SafetyPlan` on their own event loop."""
+
+    def __init__(self, plan: SafetyPlan, host: str, port: int) -> None:
+        super().__init__()
+        specs = parse_devices(plan.simulator_devices()).devices
+        self.fleet: SafetyFleet = self.run(self._make(specs, host, port, plan.period_s))
+        self.stopped = False
+
+    async def _make(self, specs: list[Any], host: str, port: int, period: float) -> SafetyFleet:
+        fleet = SafetyFleet(specs, host=host, port=port, period=period)
+        await fleet.start()
+        await asyncio.wait_for(fleet.wait_connected(), 10)
+        return fleet
+
+    def stop(self) -> None:
+        if not self.stopped:
+            self.stopped = True
+            self.run(self.fleet.stop())
+            self.close()
+
+
 class FarmThread(LoopThread):
     """A camera farm on its own event loop."""
 
@@ -119,6 +144,12 @@ class Community:
     api: str
     fleets: list[FleetThread] = field(default_factory=list)
     farm: FarmThread | None = None
+    safety: SafetyThread | None = None
+
+    def post(self, path: str, body: dict[str, Any]) -> Any:
+        r = httpx.post(self.api + path, json=body, timeout=10)
+        r.raise_for_status()
+        return r.json()
 
     def get(self, path: str, **params: Any) -> Any:
         r = httpx.get(self.api + path, params=params, timeout=10)
@@ -190,9 +221,14 @@ def start_community(root: Path, scenario: CommunityScenario) -> Iterator[Communi
         stack.wait_for_port("api", port)
         stack.start("gateway", "gateway", "run", "--config", str(gateway_config))
         stack.wait_for_log("gateway", "connected", timeout=30)
+        if scenario.safety is not None:
+            community.safety = SafetyThread(scenario.safety, stack.device_broker.host,
+                                            stack.device_broker.port)
         yield community
         for fleet in community.fleets:
             fleet.stop()
+        if community.safety is not None:
+            community.safety.stop()
     finally:
         stack.stop_all()
         if farm is not None:

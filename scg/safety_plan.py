@@ -1,0 +1,88 @@
+"""The safety devices of a simulated community: lifts with e-bike detectors, SOS buttons,
+fire-hazard sensors, perimeter detectors, access gates, throw cameras, manhole covers.
+
+Like `CameraPlan`, one plan feeds the inventory, the gateway config (devices and the e-bike
+lift lock-out rules) and the simulator's devices file (`scg sim safety --devices`). The
+compounds are the scenario's (north, south, east, each with buildings `-b1` and `-b2`), and
+the plan leaves known gaps so the indicators have something to find:
+
+- lifts in north-b2 and east-b2, each with a detector and a controller;
+- SOS buttons for 6 of 8 declared lone elderly residents;
+- fire-hazard sensors: all four kinds in north, three in south (no electrical), none in east;
+- perimeter detectors in north and south; gates for people and vehicles in north, people only
+  in south; a throw camera on north-b2 (floors 3 to the top); two manhole covers in north.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+HAZARD_SENSORS = {"north": ("fire_lane", "hydrant", "fire_door", "electrical"),
+                  "south": ("fire_lane", "hydrant", "fire_door")}
+
+
+@dataclass
+class SafetyPlan:
+    lift_buildings: tuple[str, ...] = ("north-b2", "east-b2")
+    lone_elderly: int = 8
+    sos_buttons: int = 6
+    period_s: float = 10.0
+
+    def _devices(self) -> list[dict[str, Any]]:
+        """Each device once: id, inventory kind, profile (= simulator kind) and extras."""
+        out: list[dict[str, Any]] = []
+        for b in self.lift_buildings:
+            lift = f"lift-{b}"
+            out.append({"id": lift, "kind": "elevator", "building": b})
+            out.append({"id": f"liftcam-{b}", "kind": "ebike_detector", "profile":
+                        "ebike_detector", "elevator": lift})
+            out.append({"id": f"liftctl-{b}", "kind": "elevator_controller", "profile":
+                        "elevator_controller", "elevator": lift, "sim": {"floors": 18}})
+        for n in range(1, self.sos_buttons + 1):
+            out.append({"id": f"sos-{n:03d}", "kind": "sos_button", "profile": "sos_button",
+                        "resident": f"elder-{n:03d}"})
+        for compound, kinds in HAZARD_SENSORS.items():
+            for kind in kinds:
+                out.append({"id": f"hz-{compound}-{kind}", "kind": "fire_hazard_sensor",
+                            "profile": "fire_hazard_sensor", "compound": compound,
+                            "hazards": [kind], "sim": {"hazard": kind}})
+        for compound in ("north", "south"):
+            out.append({"id": f"fence-{compound}", "kind": "perimeter_detector",
+                        "profile": "perimeter_detector", "compound": compound})
+        out.append({"id": "gate-north", "kind": "access_gate", "profile": "access_gate",
+                    "compound": "north", "subjects": ["person", "vehicle"]})
+        out.append({"id": "gate-south", "kind": "access_gate", "profile": "access_gate",
+                    "compound": "south", "subjects": ["person"]})
+        out.append({"id": "throw-north-b2", "kind": "throw_camera", "profile": "throw_detector",
+                    "building": "north-b2", "floors": [3, 18], "sim": {"floors": 18}})
+        for n in (1, 2):
+            out.append({"id": f"mh-north-{n}", "kind": "manhole_cover",
+                        "profile": "manhole_cover", "compound": "north"})
+        return out
+
+    def inventory_devices(self, gateway: str) -> list[dict[str, Any]]:
+        rows = []
+        for d in self._devices():
+            row = {k: v for k, v in d.items() if k not in ("profile", "sim")}
+            if "profile" in d:
+                row.update(gateway=gateway, protocol="mqtt", address=d["id"])
+            rows.append(row)
+        return rows
+
+    def gateway_devices(self) -> list[dict[str, Any]]:
+        return [{"id": d["id"], "driver": "mqtt", "profile": d["profile"], "address": d["id"],
+                 "period": f"{self.period_s}s"} for d in self._devices() if "profile" in d]
+
+    def rules(self) -> list[dict[str, Any]]:
+        return [{"name": f"ebike-lockout-{b}", "kind": "ebike_lift_lockout",
+                 "detector": f"liftcam-{b}", "controller": f"liftctl-{b}",
+                 "confirm": {"hits": 2, "within": "3s", "min_confidence": 0.6},
+                 "release_when": "ebike_left", "max_hold": "10m"}
+                for b in self.lift_buildings]
+
+    def simulator_devices(self) -> dict[str, Any]:
+        """The devices file of `scg sim safety`."""
+        return {"period": f"{self.period_s}s",
+                "devices": [{"id": d["id"], "kind": d["profile"], **d.get("sim", {})}
+                            for d in self._devices() if "profile" in d]}
