@@ -19,6 +19,8 @@ from types import FrameType
 import yaml
 
 from scg.camera_plan import CameraPlan
+from scg.duty_officer import DutyOfficer
+from scg.safety_plan import SafetyPlan
 from scg.scenario import CommunityScenario, Endpoint
 from scg.stack import Stack
 
@@ -58,7 +60,7 @@ def run_demo(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, _raise_stop)
     try:
         _start(stack, args.api_port)
-        _watch(stack)
+        _watch(stack, DutyOfficer(f"http://127.0.0.1:{args.api_port}", "demo"))
     except _Stop:
         print("\nscg demo: stopping …", flush=True)
     except RuntimeError as exc:
@@ -73,7 +75,8 @@ def run_demo(args: argparse.Namespace) -> int:
 
 def _start(stack: Stack, api_port: int) -> None:
     plan = CameraPlan()
-    scenario = CommunityScenario(cameras=plan)
+    safety = SafetyPlan()
+    scenario = CommunityScenario(cameras=plan, safety=safety)
     folder = stack.state_dir / "community"
     print(f"scg demo: state folder {stack.state_dir}", flush=True)
     stack.start_infra()
@@ -95,6 +98,11 @@ def _start(stack: Stack, api_port: int) -> None:
     inventory, gateway_config = scenario.write(folder, broker, broker, urls)
     faults = folder / "light-faults.yaml"
     faults.write_text(yaml.safe_dump(FAULTS, sort_keys=False))
+    safety_devices = folder / "safety-devices.yaml"
+    safety_devices.write_text(yaml.safe_dump(safety.simulator_devices(), sort_keys=False))
+    safety_story = folder / "safety-story.yaml"
+    safety_story.write_text(yaml.safe_dump(safety.demo_story(), sort_keys=False,
+                                           allow_unicode=True))
     stack.run("db", "migrate")
     stack.run("inventory", "import", str(inventory))
     print(f"  inventory   {inventory}: {scenario.lights} public lights, "
@@ -109,11 +117,15 @@ def _start(stack: Stack, api_port: int) -> None:
     stack.start("sim-lights", "sim", "lights", "--broker", f"{broker.host}:{broker.port}",
                 "--count", str(live), "--period", str(scenario.period_s),
                 "--prefix", scenario.prefix, "--faults", str(faults))
+    stack.start("sim-safety", "sim", "safety", "--broker", f"{broker.host}:{broker.port}",
+                "--devices", str(safety_devices), "--story", str(safety_story))
     stack.start("gateway", "gateway", "run", "--config", str(gateway_config))
     print(f"  simulators  {live} light controllers ({SILENT_CONTROLLERS} dead, "
           f"{len(FAULTS)} with scheduled faults); {len(plan.cameras)} ONVIF cameras "
           f"({len(plan.fault_schedule())} failing: unreachable, wrong password, skewed clock, "
-          "black, blank, frozen, corrupt picture; 6 with defective records)")
+          "black, blank, frozen, corrupt picture; 6 with defective records); "
+          f"{len(safety.gateway_devices())} safety devices playing a 5-minute story "
+          "(an e-bike in a lift, SOS calls, a blocked fire lane, an intrusion, a throw)")
     print(f"  gateway     {scenario.gateway} (config {gateway_config})")
     print(f"  logs        {stack.logs}/")
     base = f"http://127.0.0.1:{api_port}"
@@ -122,15 +134,20 @@ scg demo is running. Open:
   {base}/api/communities/demo/indicators   smart lighting and the five video indicators, live
   {base}/api/communities/demo/cameras/records  each camera's record checks
   {base}/api/communities/demo/devices      devices with state and last-seen time
+  {base}/api/communities/demo/alarms       alarms; SOS calls are acknowledged by a simulated
+                                           duty officer after 20-90 s
+  {base}/api/communities/demo/alarms/stream  new alarms as server-sent events
   {base}/docs                              the API
 Ctrl-C stops every process it started.""", flush=True)
 
 
-def _watch(stack: Stack) -> None:
-    """Block until a signal; if a child dies on its own, say which and stop the demo."""
+def _watch(stack: Stack, officer: DutyOfficer) -> None:
+    """Block until a signal; if a child dies on its own, say which and stop the demo.
+    Meanwhile the duty officer answers SOS calls through the API, as staff would."""
     while True:
         for name, proc in stack.procs.items():
             if proc.poll() is not None:
                 raise RuntimeError(f"{name} exited with code {proc.returncode}; see "
                                    f"{stack.log(name)}")
+        officer.round()
         time.sleep(0.5)

@@ -86,3 +86,30 @@ class SafetyPlan:
         return {"period": f"{self.period_s}s",
                 "devices": [{"id": d["id"], "kind": d["profile"], **d.get("sim", {})}
                             for d in self._devices() if "profile" in d]}
+
+    def demo_story(self) -> dict[str, Any]:
+        """A five-minute day, replayed (`scg sim safety --story`): an e-bike wheeled into a
+        lift, a false hit the lock-out rule ignores, SOS calls, a blocked fire lane, an
+        intrusion, something thrown, gates opening."""
+        lift = self.lift_buildings[0]
+        return {"every": 300, "story": [
+            {"at": 5, "action": "gate_pass", "device": "gate-north",
+             "args": {"direction": "in", "subject": "vehicle", "credential": "plate"}},
+            {"at": 20, "action": "false_hit", "device": f"liftcam-{lift}",
+             "args": {"confidence": 0.4}},
+            {"at": 40, "action": "ebike_enters", "device": f"liftcam-{lift}",
+             "args": {"confidence": 0.93, "hits": 3}},
+            {"at": 70, "action": "ebike_leaves", "device": f"liftcam-{lift}"},
+            {"at": 90, "action": "press_sos", "device": "sos-003"},
+            {"at": 120, "action": "set_hazard", "device": "hz-north-fire_lane",
+             "args": {"alarm": True}},
+            {"at": 150, "action": "intrusion", "device": "fence-north"},
+            {"at": 165, "action": "intrusion", "device": "fence-north",
+             "args": {"active": False}},
+            {"at": 200, "action": "throw", "device": "throw-north-b2", "args": {"floor": 12}},
+            {"at": 230, "action": "press_sos", "device": "sos-005"},
+            {"at": 240, "action": "set_hazard", "device": "hz-north-fire_lane",
+             "args": {"alarm": False}},
+            {"at": 270, "action": "gate_pass", "device": "gate-south",
+             "args": {"direction": "out", "subject": "person", "credential": "face"}},
+        ]}
