@@ -7,11 +7,12 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench import camera_probe
+from bench import camera_probe, modbus_poll
 
 #: name -> (main(argv) -> exit code, argv for --quick)
 BENCHMARKS: dict[str, tuple[Callable[[list[str]], int], list[str]]] = {
     "camera_probe": (camera_probe.main, ["--cameras", "50", "--rounds", "1"]),
+    "modbus_poll": (modbus_poll.main, ["--endpoints", "2", "--units", "50", "--seconds", "2"]),
 }
 
 
