@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from scg.camera_plan import CameraPlan
+from scg.field_plan import FieldPlan
 from scg.safety_plan import SafetyPlan
 
 LIGHT_CAPABILITIES = ["dimming", "remote_control", "fault_report"]
@@ -41,6 +42,7 @@ class CommunityScenario:
     compounds: list[str] = field(default_factory=lambda: ["north", "south", "east"])
     cameras: CameraPlan | None = None
     safety: SafetyPlan | None = None
+    field_devices: FieldPlan | None = None
 
     def light_id(self, n: int) -> str:
         return f"light-{n:03d}"
@@ -78,6 +80,9 @@ class CommunityScenario:
         if self.safety is not None:
             doc["community"]["lone_elderly"] = self.safety.lone_elderly
             devices += self.safety.inventory_devices(self.gateway)
+        if self.field_devices is not None:
+            doc["community"]["households"] = self.field_devices.households
+            devices += self.field_devices.inventory_devices(self.gateway)
         doc["devices"] = devices
         return doc
 
@@ -96,6 +101,9 @@ class CommunityScenario:
         if self.cameras is not None:
             drivers["onvif"] = self.cameras.driver_settings()
             devices += self.cameras.gateway_devices(camera_urls or {})
+        if self.field_devices is not None:
+            drivers.update(self.field_devices.driver_settings())
+            devices += self.field_devices.gateway_devices()
         config: dict[str, Any] = {
             "community": self.community,
             "gateway": self.gateway,

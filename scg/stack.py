@@ -66,6 +66,7 @@ class Stack:
         env = dict(os.environ)
         env["SCG_DATABASE_URL"] = self.database_url
         env["SCG_BROKER"] = f"{self.broker.host}:{self.broker.port}"
+        env["SCG_EVIDENCE_DIR"] = str(self.state_dir / "evidence")
         env.setdefault("PYTHONUNBUFFERED", "1")
         return env
 

@@ -9,6 +9,7 @@ import pytest
 from e2e_support import Community, start_community
 
 from scg.camera_plan import CameraPlan
+from scg.field_plan import FieldPlan
 from scg.safety_plan import SafetyPlan
 from scg.scenario import CommunityScenario
 
@@ -52,3 +53,12 @@ def safety_community(e2e_root: Path) -> Iterator[Community]:
     yield from start_community(e2e_root, CommunityScenario(
         community="e2e", gateway="e2e-gw1", lights=10, controllers=10, period_s=0.2,
         safety=SafetyPlan(period_s=0.5)))
+
+
+@pytest.fixture
+def field_community(e2e_root: Path) -> Iterator[Community]:
+    """`FieldPlan`: 400 households (240 Modbus, 160 DL/T 645 meters; 40 silent, 12 garbage),
+    a charging station per compound, a fire-alarm gateway per building (east-b2's dead)."""
+    yield from start_community(e2e_root, CommunityScenario(
+        community="e2e", gateway="e2e-gw1", lights=0, controllers=0,
+        field_devices=FieldPlan(dead_panels=("east-b2",))))

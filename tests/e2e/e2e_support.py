@@ -19,11 +19,14 @@ from typing import Any, TypeVar
 import httpx
 
 from scg.camera_plan import START_FAULTS, START_TAMPER
+from scg.field_plan import FieldPlan
 from scg.localsvc.process import free_port
 from scg.safety_plan import SafetyPlan
 from scg.scenario import CommunityScenario, Endpoint
 from scg.stack import Stack, psql_rows
+from simulators.dlt645 import MeterBus, TcpGateway, make_meters
 from simulators.lights import Fleet, make_lights
+from simulators.modbus import ModbusFarm
 from simulators.onvif import CameraFarm, CameraSpec, Fault
 from simulators.safety import SafetyFleet
 from simulators.safety.config import parse_devices
@@ -116,6 +119,40 @@ class SafetyThread(LoopThread):
             self.close()
 
 
+class FieldThread(LoopThread):
+    """The Modbus devices and the DL/T 645 meter bus of a `FieldPlan` on their own loop;
+    fills in `plan.links` with the ports they listen on."""
+
+    def __init__(self, plan: FieldPlan) -> None:
+        super().__init__()
+        self.plan = plan
+        self.farm = ModbusFarm.from_config(plan.modbus_farm_config())
+        first, count, faults = plan.dlt645_meters()
+        self.bus = MeterBus(make_meters(count, first=first))
+        for address, fault, value in faults:
+            self.bus.set_fault(address, fault, value)
+        self.dlt_gateway = TcpGateway(self.bus)
+        self.run(self._start())
+        for name in plan.modbus_farm_config()["endpoints"]:
+            endpoint = self.farm.endpoint(name)
+            plan.links[name] = ("127.0.0.1", endpoint.port)  # type: ignore[attr-defined]
+        plan.links["dl1"] = ("127.0.0.1", self.dlt_gateway.port)
+
+    async def _start(self) -> None:
+        await self.farm.start()
+        await self.bus.start()
+        await self.dlt_gateway.start()
+
+    async def _stop(self) -> None:
+        await self.dlt_gateway.stop()
+        await self.bus.stop()
+        await self.farm.stop()
+
+    def stop(self) -> None:
+        self.run(self._stop())
+        self.close()
+
+
 class FarmThread(LoopThread):
     """A camera farm on its own event loop."""
 
@@ -145,6 +182,7 @@ class Community:
     fleets: list[FleetThread] = field(default_factory=list)
     farm: FarmThread | None = None
     safety: SafetyThread | None = None
+    field_devices: FieldThread | None = None
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
         r = httpx.post(self.api + path, json=body, timeout=10)
@@ -200,7 +238,10 @@ def start_community(root: Path, scenario: CommunityScenario) -> Iterator[Communi
     community; stop everything."""
     stack = Stack(root, durable=False, separate_device_broker=True)
     farm: FarmThread | None = None
+    field_sims: FieldThread | None = None
     try:
+        if scenario.field_devices is not None:
+            field_sims = FieldThread(scenario.field_devices)
         stack.start_infra()
         uplink = Endpoint(stack.broker.host, stack.broker.port)
         devices = Endpoint(stack.device_broker.host, stack.device_broker.port)
@@ -215,7 +256,8 @@ def start_community(root: Path, scenario: CommunityScenario) -> Iterator[Communi
         stack.run("inventory", "import", str(inventory))
         port = free_port()
         community = Community(stack, scenario, inventory, gateway_config,
-                              f"http://127.0.0.1:{port}", farm=farm)
+                              f"http://127.0.0.1:{port}", farm=farm,
+                              field_devices=field_sims)
         community.start_ingest()
         stack.start("api", "api", "--host", "127.0.0.1", "--port", str(port))
         stack.wait_for_port("api", port)
@@ -233,3 +275,5 @@ def start_community(root: Path, scenario: CommunityScenario) -> Iterator[Communi
         stack.stop_all()
         if farm is not None:
             farm.stop()
+        if field_sims is not None:
+            field_sims.stop()
