@@ -20,6 +20,8 @@ import yaml
 
 from scg.camera_plan import CameraPlan
 from scg.duty_officer import DutyOfficer
+from scg.field_plan import FieldPlan
+from scg.localsvc.process import free_port
 from scg.safety_plan import SafetyPlan
 from scg.scenario import CommunityScenario, Endpoint
 from scg.stack import Stack
@@ -76,7 +78,9 @@ def run_demo(args: argparse.Namespace) -> int:
 def _start(stack: Stack, api_port: int) -> None:
     plan = CameraPlan()
     safety = SafetyPlan()
-    scenario = CommunityScenario(cameras=plan, safety=safety)
+    field = FieldPlan(meter_period_s=30, dlt645_period_s=60, station_period_s=5,
+                      timeout_s=0.5, dead_panels=("east-b2",), auto_sessions=True)
+    scenario = CommunityScenario(cameras=plan, safety=safety, field_devices=field)
     folder = stack.state_dir / "community"
     print(f"scg demo: state folder {stack.state_dir}", flush=True)
     stack.start_infra()
@@ -93,6 +97,21 @@ def _start(stack: Stack, api_port: int) -> None:
                 "--list-file", str(camera_list))
     stack.wait_for_log("sim-cameras", "cameras up")
     urls = yaml.safe_load(camera_list.read_text())
+
+    ports = {name: free_port() for name in (*field.modbus_farm_config()["endpoints"], "dl1")}
+    modbus_farm, dlt645_faults = field.simulator_files(ports)
+    modbus_file = folder / "modbus-devices.yaml"
+    modbus_file.write_text(yaml.safe_dump(modbus_farm, sort_keys=False))
+    dlt645_file = folder / "dlt645-faults.yaml"
+    dlt645_file.write_text(yaml.safe_dump(dlt645_faults, sort_keys=False))
+    first, count, _ = field.dlt645_meters()
+    stack.start("sim-modbus", "sim", "modbus", "--config", str(modbus_file))
+    stack.start("sim-dlt645", "sim", "dlt645", "--meters", str(count), "--first-address",
+                first, "--port", str(ports["dl1"]), "--faults", str(dlt645_file))
+    for name in ("sim-modbus", "sim-dlt645"):
+        for port in ([ports["dl1"]] if name == "sim-dlt645" else
+                     [p for n, p in ports.items() if n != "dl1"]):
+            stack.wait_for_port(name, port)
 
     broker = Endpoint(stack.broker.host, stack.broker.port)
     inventory, gateway_config = scenario.write(folder, broker, broker, urls)
@@ -120,12 +139,17 @@ def _start(stack: Stack, api_port: int) -> None:
     stack.start("sim-safety", "sim", "safety", "--broker", f"{broker.host}:{broker.port}",
                 "--devices", str(safety_devices), "--story", str(safety_story))
     stack.start("gateway", "gateway", "run", "--config", str(gateway_config))
-    print(f"  simulators  {live} light controllers ({SILENT_CONTROLLERS} dead, "
-          f"{len(FAULTS)} with scheduled faults); {len(plan.cameras)} ONVIF cameras "
-          f"({len(plan.fault_schedule())} failing: unreachable, wrong password, skewed clock, "
-          "black, blank, frozen, corrupt picture; 6 with defective records); "
-          f"{len(safety.gateway_devices())} safety devices playing a 5-minute story "
-          "(an e-bike in a lift, SOS calls, a blocked fire lane, an intrusion, a throw)")
+    bad_meters = field.households - field.collected()
+    print(f"  simulators  {live} light controllers ({SILENT_CONTROLLERS} dead, {len(FAULTS)} "
+          "with scheduled faults)")
+    print(f"              {len(plan.cameras)} ONVIF cameras ({len(plan.fault_schedule())} "
+          "failing: unreachable, wrong password, skewed clock, black, blank, frozen, corrupt "
+          "picture; 6 with defective records)")
+    print(f"              {len(safety.gateway_devices())} safety devices playing a 5-minute "
+          "story (an e-bike in a lift, SOS calls, a blocked fire lane, an intrusion, a throw)")
+    print(f"              {field.households} household meters ({field.modbus_meters} Modbus, "
+          f"{field.households - field.modbus_meters} DL/T 645; {bad_meters} silent or "
+          "answering garbage), 3 charging stations, 6 fire-alarm gateways (1 dead)")
     print(f"  gateway     {scenario.gateway} (config {gateway_config})")
     print(f"  logs        {stack.logs}/")
     base = f"http://127.0.0.1:{api_port}"

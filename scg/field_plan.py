@@ -39,6 +39,8 @@ class FieldPlan:
     station_period_s: float = 1.0
     timeout_s: float = 0.3
     dead_panels: tuple[str, ...] = ()
+    #: stations run charging sessions by themselves (the demo); tests drive them instead
+    auto_sessions: bool = False
     #: filled in once the simulators listen: link name -> (host, port)
     links: dict[str, tuple[str, int]] = field(default_factory=dict)
 
@@ -128,12 +130,24 @@ class FieldPlan:
             endpoints.setdefault(name, {"type": "tcp", "port": 0, "units": {}})
             endpoints[name]["units"][int(unit)] = spec
         endpoints["ch"] = {"type": "tcp", "port": 0, "units": {
-            i: {"model": "ebike_charger_10p"} for i in range(1, len(COMPOUNDS) + 1)}}
+            i: {"model": "ebike_charger_10p", "auto": self.auto_sessions}
+            for i in range(1, len(COMPOUNDS) + 1)}}
         endpoints["fire"] = {"type": "tcp", "port": 0, "units": {
             i: {"model": "fire_alarm_gateway", "zones": 4, "doors": 2,
                 **({"health": "dead"} if b in self.dead_panels else {})}
             for i, b in enumerate(BUILDINGS, start=1)}}
         return {"speed": speed, "seed": 1, "endpoints": endpoints}
+
+    def simulator_files(self, ports: dict[str, int]) -> tuple[dict[str, Any], list[Any]]:
+        """For `scg sim modbus --config` and `scg sim dlt645 --faults`: the Modbus farm with
+        its endpoints on `ports`, and the DL/T 645 fault list; records the links."""
+        farm = self.modbus_farm_config()
+        for name, endpoint in farm["endpoints"].items():
+            endpoint["port"] = ports[name]
+            self.links[name] = ("127.0.0.1", ports[name])
+        self.links["dl1"] = ("127.0.0.1", ports["dl1"])
+        _, _, faults = self.dlt645_meters()
+        return farm, [{"meter": a, "fault": f, "value": v} for a, f, v in faults]
 
     def dlt645_meters(self) -> tuple[str, int, list[tuple[str, str, Any]]]:
         """(first address, count, faults as (address, fault, value)) of the DL/T 645 bus."""
