@@ -1,5 +1,6 @@
 """Commands of the central service: `scg ingest run`, `scg api`, `scg db migrate`,
-`scg inventory import|import-cameras|check`. Heavy modules are imported inside the handlers.
+`scg inventory import|import-cameras|check`, `scg history record`. Heavy modules are
+imported inside the handlers.
 """
 
 from __future__ import annotations
@@ -56,12 +57,39 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     api = sub.add_parser(
         "api", help="serve the indicators and device API over HTTP",
-        description="Serve the HTTP API (indicators, devices, health; OpenAPI at /docs).")
+        description="Serve the HTTP API (indicators, devices, health, alarms, declared values "
+                    "with their evidence; OpenAPI at /docs) and record every community's "
+                    "indicators into their history every --history-interval.")
     _database_arg(api)
     api.add_argument("--host", default="127.0.0.1", help="address to listen on "
                                                          "(default 127.0.0.1)")
     api.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    api.add_argument("--evidence-dir", default=os.environ.get("SCG_EVIDENCE_DIR"),
+                     metavar="DIR",
+                     help="where evidence files of declared values are stored, by SHA-256 "
+                          "(env SCG_EVIDENCE_DIR; default .scg-state/evidence)")
+    api.add_argument("--history-interval",
+                     default=os.environ.get("SCG_HISTORY_INTERVAL", "PT1H"), metavar="DURATION",
+                     help="record every community's indicators this often while serving "
+                          "(ISO 8601 duration or seconds; env SCG_HISTORY_INTERVAL; default "
+                          "PT1H; 0 or off: do not record, e.g. when cron runs `scg history "
+                          "record`)")
     api.set_defaults(func=_api)
+
+    hist = sub.add_parser("history", help="recorded indicator values",
+                          description="The indicator history behind reports as of a past time.")
+    hsub = hist.add_subparsers(dest="history_command", metavar="COMMAND", required=True)
+    rec = hsub.add_parser(
+        "record", help="compute and record every community's indicators now (for cron)",
+        description="Compute the measured indicators of every imported community (or those "
+                    "given) as of now and store them in the indicator history. `scg api` "
+                    "already does this every hour; use this from cron when the API runs "
+                    "with --history-interval off, or to record on demand. Exit status 1 "
+                    "when a community could not be recorded.")
+    _database_arg(rec)
+    rec.add_argument("--community", action="append", metavar="ID",
+                     help="only this community (repeat for several)")
+    rec.set_defaults(func=_history_record)
 
     db = sub.add_parser("db", help="database schema",
                         description="Manage the central database schema.")
@@ -114,6 +142,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                           description="Validate FILE and print what it registers.")
     chk.add_argument("file", metavar="FILE", help="inventory YAML")
     chk.set_defaults(func=_inventory_check)
+
+    from ingest.acceptance import report_cli  # `scg report` lives with the report
+
+    report_cli.register(sub)
 
 
 def _database_arg(p: argparse.ArgumentParser) -> None:
@@ -197,17 +229,78 @@ def _api(args: argparse.Namespace) -> int:
             raise CommandError(f"the database lacks migrations {', '.join(missing)}; run "
                                "`scg db migrate` first")
 
+    try:
+        interval = _history_interval(args.history_interval)
+    except CommandError as exc:
+        print(f"scg {args.command}: {exc}", file=sys.stderr)
+        return 2
     status = _guarded(args, check)
     if status:
         return status
+    from pathlib import Path
+
     import uvicorn
 
     from ingest.api import create_app
 
+    evidence = Path(args.evidence_dir).expanduser().resolve() if args.evidence_dir else None
+    try:
+        app = create_app(args.database_url, evidence_dir=evidence, history_interval=interval)
+    except ValueError as exc:  # e.g. a bad SCG_EVIDENCE_MAX_BYTES
+        print(f"scg {args.command}: {exc}", file=sys.stderr)
+        return 2
     # log_config=None: uvicorn's loggers go through the logging set up by `scg`.
-    uvicorn.run(create_app(args.database_url), host=args.host, port=args.port,
-                log_config=None)
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None)
     return 0
+
+
+def _history_interval(value: str) -> Any:
+    """--history-interval as a timedelta, None for 0 / off."""
+    from datetime import timedelta
+
+    from ingest.api.params import ParamError, parse_window
+
+    if value.strip().lower() in ("0", "off", "none", "no"):
+        return None
+    try:
+        return parse_window(value, timedelta(hours=1))
+    except ParamError as exc:
+        raise CommandError(f"--history-interval: {exc}") from None
+
+
+def _history_record(args: argparse.Namespace) -> int:
+    async def body() -> int:
+        from datetime import UTC, datetime
+
+        from ingest.acceptance.history import record_indicators
+        from ingest.schema.migrate import pending
+
+        url = _database_url(args)
+        conn = await _connect(url)
+        try:
+            missing = await pending(conn)
+            if missing:
+                raise CommandError(f"the database lacks migrations {', '.join(missing)}; run "
+                                   "`scg db migrate` first")
+            if args.community:
+                known = {r["id"] for r in await conn.fetch("SELECT id FROM communities")}
+                unknown = [c for c in args.community if c not in known]
+                if unknown:
+                    raise CommandError(f"community {', '.join(unknown)} is not in the "
+                                       f"inventory (known: {', '.join(sorted(known)) or 'none'})")
+            done = await record_indicators(conn, datetime.now(UTC), args.community)
+        finally:
+            await conn.close()
+        at = done.at.isoformat(timespec="seconds").replace("+00:00", "Z")
+        for community, n in done.stored.items():
+            print(f"recorded {n} indicators of community {community} as of {at}")
+        if not done.stored and not done.failed:
+            print("no community to record; import one with `scg inventory import FILE`")
+        for community, reason in (done.failed or {}).items():
+            print(f"community {community} could not be recorded: {reason}", file=sys.stderr)
+        return 1 if done.failed else 0
+
+    return _guarded(args, body)
 
 
 def _db_migrate(args: argparse.Namespace) -> int:

@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
 
 import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from ingest.acceptance.evidence import EvidenceStore, evidence_dir_from_env, max_bytes_from_env
+from ingest.acceptance.history import HistoryRecorder
 from ingest.alarms.hub import AlarmHub
 from ingest.api.params import ParamError
-from ingest.api.routes import alarms, cameras, communities, devices, health, indicators
+from ingest.api.routes import (
+    acceptance,
+    alarms,
+    cameras,
+    communities,
+    declared,
+    declared_page,
+    devices,
+    health,
+    history,
+    indicators,
+)
 from ingest.dsn import redact
 
 log = logging.getLogger(__name__)
@@ -21,8 +37,16 @@ DATABASE_ERRORS = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceEr
                    asyncpg.CannotConnectNowError, TimeoutError)
 
 
-def create_app(database_url: str) -> FastAPI:
-    """The API over the database at `database_url` (migrated; see `scg db migrate`)."""
+def create_app(database_url: str, *, evidence_dir: Path | None = None,
+               history_interval: timedelta | None = None) -> FastAPI:
+    """The API over the database at `database_url` (migrated; see `scg db migrate`).
+
+    `evidence_dir`: where declared values' evidence files are stored (default
+    SCG_EVIDENCE_DIR, else .scg-state/evidence). `history_interval`: record every
+    community's indicators this often in the background (`scg api` passes 1 h by default);
+    None records nothing.
+    """
+    store = EvidenceStore(evidence_dir or evidence_dir_from_env(), max_bytes_from_env())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -33,9 +57,22 @@ def create_app(database_url: str) -> FastAPI:
         # The alarm stream's listener connects on the first subscriber, not here, so the
         # API starts while the database is down.
         app.state.alarm_hub = AlarmHub(database_url, app.state.pool)
+        app.state.evidence_store = store
+        recorder = task = None
+        if history_interval is not None:
+            recorder = HistoryRecorder(app.state.pool, history_interval)
+            task = asyncio.create_task(recorder.run(), name="indicator-history")
+        app.state.history_recorder = recorder
         try:
             yield
         finally:
+            if recorder is not None and task is not None:
+                recorder.stop()
+                try:  # a pass in progress finishes unless it takes too long
+                    await asyncio.wait_for(task, timeout=10)
+                except TimeoutError:
+                    log.warning("indicator history: the recording in progress was cancelled "
+                                "at shutdown")
             await app.state.alarm_hub.close()
             await app.state.pool.close()
 
@@ -65,4 +102,8 @@ def create_app(database_url: str) -> FastAPI:
     app.include_router(devices.router)
     app.include_router(cameras.router)
     app.include_router(alarms.router)
+    app.include_router(declared.router)
+    app.include_router(declared_page.router)
+    app.include_router(history.router)
+    app.include_router(acceptance.router)
     return app

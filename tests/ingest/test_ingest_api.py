@@ -193,4 +193,12 @@ async def test_openapi_documents_every_route(api: httpx.AsyncClient) -> None:
                      "/api/communities/{community_id}/cameras/records",
                      "/api/communities/{community_id}/alarms",
                      "/api/communities/{community_id}/alarms/stream",
-                     "/api/alarms/{alarm_id}/acknowledge", "/api/alarms/{alarm_id}/close"}
+                     "/api/alarms/{alarm_id}/acknowledge", "/api/alarms/{alarm_id}/close",
+                     "/api/communities/{community_id}/declared",
+                     "/api/communities/{community_id}/declared/{row_id}",
+                     "/api/communities/{community_id}/declared/{row_id}/history",
+                     "/api/evidence/{sha256}",
+                     "/api/communities/{community_id}/indicators/history",
+                     "/api/communities/{community_id}/acceptance",
+                     *(f"/communities/{{community_id}}/acceptance.{ext}"
+                       for ext in ("html", "csv", "xlsx", "json"))}

@@ -1,0 +1,147 @@
+"""The HTML acceptance report in a real browser: `scg api` serves a migrated database holding
+the Qingzhou community (devices, telemetry and declared values with evidence), headless
+Debian chromium loads the page, every row and the verdict are there, it prints to A4
+pages, and a screenshot goes to tests/artifacts/."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from ingest.schema.migrate import migrate
+from scg.localsvc.process import free_port
+
+# The community builder is shared with the ingest tests.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ingest"))
+from acceptance_support import (
+    AS_OF,
+    COMMUNITY,
+    populate,
+    qingzhou_declarations,
+)
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+pytestmark = pytest.mark.skipif(
+    not os.access(CHROMIUM, os.X_OK),
+    reason="Debian chromium is not installed (scripts/system-deps.sh installs it)")
+
+
+async def _fill(dsn: str, evidence: Path) -> None:
+    from ingest.acceptance.declared import enter_declaration
+    from ingest.acceptance.evidence import EvidenceStore
+
+    await migrate(dsn)
+    conn = await asyncpg.connect(dsn)
+    try:
+        await populate(conn)
+        store = EvidenceStore(evidence)
+        proof = store.put(io.BytesIO("验收材料".encode()), "验收材料.pdf", "application/pdf")
+        for row_id, entry in qingzhou_declarations().items():
+            await enter_declaration(conn, COMMUNITY, row_id, entry.values, text=entry.text,
+                                    by="社区工作者", at=AS_OF - timedelta(days=2),
+                                    files=[proof])
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def served(database: str, tmp_path: Path) -> Iterator[str]:
+    """Base URL of `scg api` over the populated database."""
+    evidence = tmp_path / "evidence"
+    asyncio.run(_fill(database, evidence))
+    port = free_port()
+    log = (tmp_path / "api.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from scg.cli import main; sys.exit(main())",
+         "api", "--database-url", database, "--host", "127.0.0.1", "--port", str(port),
+         "--history-interval", "off", "--evidence-dir", str(evidence)],
+        stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError("scg api did not answer /healthz within 30 s:\n"
+                                     + (tmp_path / "api.log").read_text())
+            time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()
+
+
+def chromium(profile: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+         "--no-first-run", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", f"--user-data-dir={profile}", *args],
+        capture_output=True, timeout=90, check=False)
+
+
+def pdf_pages(pdf: Path) -> tuple[int, str]:
+    """(page count, page size) by pdfinfo when installed, else from the PDF's objects."""
+    if shutil.which("pdfinfo"):
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True,
+                              check=True).stdout
+        pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))  # type: ignore[union-attr]
+        size = re.search(r"^Page size:\s+(.*)$", info, re.M).group(1)  # type: ignore[union-attr]
+        return pages, size
+    data = pdf.read_bytes()
+    return len(re.findall(rb"/Type\s*/Page(?!s)", data)), "unknown"
+
+
+def test_the_html_report_renders_every_row_and_prints_to_a4(served: str,
+                                                             tmp_path: Path) -> None:
+    url = f"{served}/communities/{COMMUNITY}/acceptance.html?tier=growth&as_of=" \
+          f"{AS_OF.isoformat().replace('+00:00', 'Z')}"
+    profile = tmp_path / "chromium"
+    dom = chromium(profile, "--dump-dom", url)
+    assert dom.returncode == 0, dom.stderr.decode(errors="replace")[-2000:]
+    page = dom.stdout.decode("utf-8")
+    rows = re.findall(r'<tr id="(growth-\d\d)" class="row (\w+)"', page)
+    assert [r for r, _ in rows] == [f"growth-{n:02d}" for n in range(1, 29)]
+    assert {v for _, v in rows} == {"pass"}
+    assert re.search(r'id="overall-verdict"[^>]*>\s*总体判定：<strong>达标</strong>', page)
+    assert "智能照明设施安装率达到100%，其中社区内智能照明设备数112个" in page
+    assert "申报人：社区工作者" in page
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "acceptance-report-growth.png"
+    shot.unlink(missing_ok=True)
+    done = chromium(profile, f"--screenshot={shot}", "--window-size=1280,1800",
+                    "--hide-scrollbars", url)
+    assert done.returncode == 0 and shot.stat().st_size > 50_000, done.stderr[-2000:]
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    pdf = ARTIFACTS / "acceptance-report-growth.pdf"
+    pdf.unlink(missing_ok=True)
+    printed = chromium(profile, f"--print-to-pdf={pdf}", "--no-pdf-header-footer", url)
+    assert printed.returncode == 0 and pdf.exists(), printed.stderr[-2000:]
+    pages, size = pdf_pages(pdf)
+    assert 2 <= pages <= 12
+    if size != "unknown":
+        assert "(A4)" in size, size
+    if shutil.which("pdftoppm"):   # the first printed page, to look at the print layout
+        subprocess.run(["pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "1", "-singlefile",
+                        str(pdf), str(ARTIFACTS / "acceptance-report-growth-page1")],
+                       check=True, timeout=60)
