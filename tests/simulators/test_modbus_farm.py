@@ -127,7 +127,7 @@ async def test_a_tcp_endpoint_power_cycles_on_the_same_port() -> None:
 
 
 def test_the_cli_example_is_a_valid_description(tmp_path: Path) -> None:
-    from simulators.cli import _MODBUS_EXAMPLE
+    from simulators.modbus.cli import _MODBUS_EXAMPLE
 
     path = tmp_path / "farm.yaml"
     path.write_text(_MODBUS_EXAMPLE, encoding="utf-8")
