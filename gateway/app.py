@@ -16,9 +16,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from drivers.base import Driver, Observation
+from gateway.build import build_drivers, create_driver
 from gateway.config import ConfigError, GatewayConfig
 from gateway.health import Health
-from gateway.registry import build_drivers, create_driver
 from gateway.rules import Commander, RuleEngine, command_problems
 from gateway.rules.actions import commander_for
 from gateway.spool import Spool

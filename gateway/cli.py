@@ -49,8 +49,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from gateway.build import build_drivers
     from gateway.config import ConfigError, load_config
-    from gateway.registry import build_drivers
 
     try:
         config = load_config(args.config)

@@ -1,4 +1,5 @@
-"""Finds protocol drivers by name (`drivers.<name>` with a `create` factory) and builds them."""
+"""Finds protocol drivers by name: `drivers.<name>` with a `create` factory (`build`
+makes them from a config)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,10 @@ import importlib
 import pkgutil
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 import drivers
-from drivers.base import DeviceSpec, Driver, DriverConfigError
-from gateway.errors import ConfigError
-
-if TYPE_CHECKING:
-    from gateway.config import GatewayConfig
+from drivers.base import DeviceSpec, Driver
 
 DriverFactory = Callable[[dict[str, Any], list[DeviceSpec]], Driver]
 
@@ -52,24 +49,3 @@ def find_driver(name: str) -> DriverFactory:
                             f"devices) function); known drivers: "
                             f"{', '.join(known_drivers()) or '(none)'}")
     return cast(DriverFactory, factory)
-
-
-def build_drivers(config: GatewayConfig) -> dict[str, Driver]:
-    """One driver per driver name the devices use; a driver's own refusal of its settings
-    or profiles becomes a ConfigError naming the config file."""
-    built: dict[str, Driver] = {}
-    problems: list[str] = []
-    for name, devices in config.devices_by_driver().items():
-        try:
-            built[name] = create_driver(config, name, devices)
-        except (UnknownDriver, DriverConfigError) as exc:
-            problems.append(f"drivers.{name}: {exc}")
-    if problems:
-        raise ConfigError(config.source, problems)
-    return built
-
-
-def create_driver(config: GatewayConfig, name: str, devices: list[DeviceSpec]) -> Driver:
-    """Create driver `name` for `devices` with its settings from the config."""
-    factory = find_driver(name)
-    return factory(dict(config.drivers.get(name, {})), list(devices))

@@ -1,1 +1,2 @@
-"""The central service: MQTT consumer, database writer, schema, indicators, API."""
+"""The central write path: the MQTT consumer, the writer (history, latest values, alarms,
+dead letters) and the database schema with its migrations."""

@@ -24,8 +24,8 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from ingest.dsn import redact
 from ingest.messages import Received, decode_message
+from ingest.schema.dsn import redact
 from ingest.schema.migrate import pending
 from ingest.writer import WriteResult, write_batch
 from telemetry import DEFAULT_LIMITS, UPLINK_FILTER, EnvelopeError, Limits

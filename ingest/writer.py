@@ -5,7 +5,7 @@ broker redelivers (ingest crashed after commit, before its PUBACK reached the br
 recognised and its items are not written twice.
 
 Events of severity alarm or critical become alarms in the same transaction
-(`ingest.alarms.record`), so an alarm is stored exactly when its event is.
+(`ingest.alarms`), so an alarm is stored exactly when its event is.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 
 import asyncpg
 
-from ingest.alarms.record import concerns_alarms, record_alarms
+from ingest.alarms import concerns_alarms, record_alarms
 from ingest.messages import Received
 from telemetry import DeviceState, Envelope, Event, ItemRejection, Probe, Reading, StateChange
 

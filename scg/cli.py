@@ -37,11 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_run_demo)
 
     from gateway.cli import register as register_gateway
-    from ingest.cli import register as register_ingest
+    from scg.commands import history, ingest, inventory, report, web
     from simulators.cli import register as register_simulators
 
     register_gateway(sub)
-    register_ingest(sub)
+    for central in (ingest, inventory, web, history, report):
+        central.register(sub)
     register_simulators(sub)
     return parser
 

@@ -15,6 +15,9 @@ import pytest
 
 from scg.localsvc import Mosquitto, PostgresCluster
 
+# migrated / conn / loaded: fixtures of the central side's tests (tests/support/).
+pytest_plugins = ["central_fixtures"]
+
 
 @pytest.fixture(scope="session")
 def scratch_root() -> Iterator[Path]:

@@ -69,22 +69,23 @@ class RuleSpec:
         """(config key, device id) of each device the rule sends commands to."""
         return ()
 
-    def build(self, effects: Effects) -> Rule:
-        raise NotImplementedError(f"rule kind {self.kind} does not build a rule")
-
 
 #: Parses the keys of one rule entry (already checked against `RuleKind.keys`) into its
 #: spec; reports mistakes into the section's problems and returns a spec regardless.
 SpecParser = Callable[[cr.Section, str, Mapping[str, DeviceSpec]], RuleSpec]
+#: Makes the running rule from its spec (the spec is of the kind's own RuleSpec subclass).
+RuleBuilder = Callable[[RuleSpec, Effects], Rule]
 
 
 @dataclass(frozen=True, slots=True)
 class RuleKind:
-    """One kind of rule as the config names it: its keys and how to parse them."""
+    """One kind of rule as the config names it: its keys, how to parse them into a spec,
+    and how to build the running rule from that spec."""
 
     name: str
     keys: tuple[str, ...]
     parse: SpecParser
+    build: RuleBuilder
     example: str = ""
 
 

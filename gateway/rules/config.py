@@ -12,7 +12,7 @@ from typing import Any
 from drivers.base import DeviceSpec
 from gateway import configread as cr
 from gateway.rules.base import RuleKind, RuleSpec
-from gateway.rules.ebike_spec import EBIKE_LIFT_LOCKOUT
+from gateway.rules.ebike import EBIKE_LIFT_LOCKOUT
 
 #: Every rule kind the gateway knows, by the name the config gives it. A new kind is a
 #: spec parser plus a rule class, registered here.

@@ -16,13 +16,11 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from gateway.rules.base import Effects, Rule, RuleKind, RuleSpec
+from gateway.rules.ebike_spec import KEYS, KIND, EbikeLockoutSpec, parse_spec
 from telemetry import Event, Item, Reading, Severity
-
-if TYPE_CHECKING:
-    from gateway.rules.base import Effects
-    from gateway.rules.ebike_spec import EbikeLockoutSpec
 
 log = logging.getLogger(__name__)
 
@@ -224,3 +222,15 @@ class EbikeLiftLockout:
 
 def _action(hold: bool) -> str:
     return "hold" if hold else "release"
+
+
+def _build(spec: RuleSpec, effects: Effects) -> Rule:
+    assert isinstance(spec, EbikeLockoutSpec), spec
+    return EbikeLiftLockout(spec, effects)
+
+
+EBIKE_LIFT_LOCKOUT = RuleKind(KIND, KEYS, parse_spec, _build,
+                              example="{name: ebike-lockout-e1, kind: ebike_lift_lockout, "
+                                      "detector: lift-cam-e1, controller: lift-e1, confirm: "
+                                      "{hits: 2, within: 3s, min_confidence: 0.6}, "
+                                      "release_when: ebike_left, max_hold: 10m}")

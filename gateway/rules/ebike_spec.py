@@ -21,12 +21,11 @@ from typing import Any
 
 from drivers.base import DeviceSpec
 from gateway import configread as cr
-from gateway.rules.base import Effects, Rule, RuleKind, RuleSpec, device_ref
-from gateway.rules.ebike import EbikeLiftLockout
+from gateway.rules.base import RuleSpec, device_ref
 
 KIND = "ebike_lift_lockout"
 RELEASE_EVENTS = ("ebike_left",)
-_KEYS = ("name", "kind", "detector", "controller", "confirm", "release_when", "max_hold",
+KEYS = ("name", "kind", "detector", "controller", "confirm", "release_when", "max_hold",
          "command_timeout")
 _CONFIRM = ("hits", "within", "min_confidence")
 _MAX_HITS = 100
@@ -45,9 +44,6 @@ class EbikeLockoutSpec(RuleSpec):
 
     def commands(self) -> tuple[tuple[str, str], ...]:
         return (("controller", self.controller),)
-
-    def build(self, effects: Effects) -> Rule:
-        return EbikeLiftLockout(self, effects)
 
 
 def _fraction(value: Any) -> float:
@@ -95,10 +91,3 @@ def parse_spec(sec: cr.Section, name: str, devices: Mapping[str, DeviceSpec]) ->
         min_confidence=min_confidence,
         release_when=sec.optional("release_when", _release_event, RELEASE_EVENTS[0]),
         max_hold=_seconds(max_hold), command_timeout=_seconds(command_timeout))
-
-
-EBIKE_LIFT_LOCKOUT = RuleKind(KIND, _KEYS, parse_spec,
-                              example="{name: ebike-lockout-e1, kind: ebike_lift_lockout, "
-                                      "detector: lift-cam-e1, controller: lift-e1, confirm: "
-                                      "{hits: 2, within: 3s, min_confidence: 0.6}, "
-                                      "release_when: ebike_left, max_hold: 10m}")

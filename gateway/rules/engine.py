@@ -18,6 +18,7 @@ from typing import Any
 
 from gateway.rules.actions import Commander, DriverCommands
 from gateway.rules.base import Rule, RuleSpec
+from gateway.rules.config import KINDS
 from telemetry import Event, Item
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,8 @@ class RuleEngine:
         self.tick_every = tick_every
         self.commands = DriverCommands(owner)
         effects = _Effects(record, self.commands)
-        self.rules: dict[str, Rule] = {spec.name: spec.build(effects) for spec in specs}
+        self.rules: dict[str, Rule] = {
+            spec.name: KINDS[spec.kind].build(spec, effects) for spec in specs}
         self._by_device: dict[str, tuple[Rule, ...]] = {}
         for rule in self.rules.values():
             for device in rule.watches():

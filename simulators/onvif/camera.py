@@ -6,11 +6,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from simulators.onvif import device, media, pullpoint
+from simulators.onvif.calls import Call
 from simulators.onvif.events import EventHub
 from simulators.onvif.httpd import Listener, Request, Response
 from simulators.onvif.security import DigestGuard, NonceLedger, check_username_token
@@ -18,7 +17,6 @@ from simulators.onvif.snapshot import Picture, corrupt
 from simulators.onvif.soap import (
     CONTENT_TYPE,
     SoapFault,
-    SoapRequest,
     action_not_supported,
     envelope,
     fault_envelope,
@@ -36,19 +34,6 @@ SNAPSHOT_PATH = "/onvif/snapshot"
 _SERVICES = {PATHS["device"]: ("device", device.OPERATIONS),
              PATHS["media"]: ("media", media.OPERATIONS),
              PATHS["events"]: ("events", pullpoint.OPERATIONS)}
-
-
-@dataclass(frozen=True, slots=True)
-class Call:
-    """One authenticated SOAP call: the camera, the parsed request, and the resource the
-    path names (a subscription id for subscription endpoints, else "")."""
-
-    camera: Camera
-    request: SoapRequest
-    resource: str = ""
-
-
-Operation = Callable[[Call], Awaitable[str]]
 
 
 class Camera:

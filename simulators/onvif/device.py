@@ -4,12 +4,9 @@ are. GetSystemDateAndTime answers without credentials so clients can learn the o
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
+from simulators.onvif.calls import Call, Operation
 from simulators.onvif.soap import xml_text
-
-if TYPE_CHECKING:
-    from simulators.onvif.camera import Call, Operation
 
 # Cameras sold in China report China Standard Time; clients must use UTCDateTime.
 _TZ, _TZ_OFFSET = "CST-8", timedelta(hours=8)

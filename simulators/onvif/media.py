@@ -6,12 +6,9 @@ There is no RTSP server behind the stream URIs; the snapshot URI is real (HTTP D
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from simulators.onvif.calls import Call, Operation
 from simulators.onvif.soap import SoapFault, xml_attr, xml_text
-
-if TYPE_CHECKING:
-    from simulators.onvif.camera import Call, Operation
 
 
 @dataclass(frozen=True, slots=True)

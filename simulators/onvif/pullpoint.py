@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
+from simulators.onvif.calls import Call, Operation
 from simulators.onvif.events import DEFAULT_LIFETIME, DIALECT, TOPICS, Subscription
 from simulators.onvif.soap import (
     SoapFault,
@@ -16,9 +16,6 @@ from simulators.onvif.soap import (
     xml_text,
     xsd_datetime,
 )
-
-if TYPE_CHECKING:
-    from simulators.onvif.camera import Call, Operation
 
 MAX_LIFETIME = 86_400.0
 

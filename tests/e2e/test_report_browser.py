@@ -41,8 +41,8 @@ pytestmark = pytest.mark.skipif(
 
 
 async def _fill(dsn: str, evidence: Path) -> None:
-    from ingest.acceptance.declared import enter_declaration
-    from ingest.acceptance.evidence import EvidenceStore
+    from acceptance.declared import enter_declaration
+    from acceptance.evidence import EvidenceStore
 
     await migrate(dsn)
     conn = await asyncpg.connect(dsn)

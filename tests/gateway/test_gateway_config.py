@@ -10,8 +10,8 @@ import pytest
 import yaml
 from gateway_support import FakeDriver, config_dict, write_config
 
+from gateway.build import build_drivers
 from gateway.config import ConfigError, load_config
-from gateway.registry import build_drivers
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "deploy" / "edge" / "gateway.example.yaml"
 

@@ -10,9 +10,9 @@ import pytest
 from ingest_support import envelope, msg
 from safety_support import AS_OF, COMMUNITY, GW1, ev, load_community, press, write
 
-from ingest.alarms.query import changes_after, list_alarms
 from ingest.writer import write_batch
 from telemetry import Severity
+from web.alarms.query import changes_after, list_alarms
 
 pytestmark = pytest.mark.asyncio
 

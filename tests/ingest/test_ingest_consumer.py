@@ -180,7 +180,7 @@ async def test_consumer_rides_out_a_broker_restart(
 
 def _start_ingest(dsn: str, broker: Mosquitto, log: Path, *extra: str) -> subprocess.Popen[bytes]:
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    return spawn([sys.executable, "-m", "ingest", "ingest", "run", "--database-url", dsn,
+    return spawn([sys.executable, "-m", "scg.cli", "ingest", "run", "--database-url", dsn,
                   "--broker", f"{broker.host}:{broker.port}", "--client-id", "crash-test",
                   "--batch-size", "50", "--batch-ms", "20", *extra],
                  log=log, env=env, cwd=REPO)

@@ -15,8 +15,7 @@ import asyncpg
 import pytest
 from ingest_support import INVENTORY, T0, envelope, event, msg, reading, state
 
-from ingest.indicators.load import compute_indicators
-from ingest.inventory import import_inventory, parse_inventory
+from indicators.load import compute_indicators
 from ingest.messages import Received
 from ingest.schema.migrate import (
     PLAIN_DIR,
@@ -29,6 +28,7 @@ from ingest.schema.migrate import (
     storage_mode,
 )
 from ingest.writer import write_batch
+from inventory import import_inventory, parse_inventory
 from scg.localsvc import PostgresCluster
 from telemetry import DeviceState, Probe
 

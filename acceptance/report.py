@@ -1,0 +1,283 @@
+"""The acceptance report of one community against one tier's table: every row with its
+requirement, completion text, figures (each saying whether it was measured, registered or
+declared) and verdict; the tier's overall verdict; and the rows that could change if the
+devices whose state is unknown were online.
+
+Measured rows are written from the indicators only: a declaration for a measured row is
+never used (the declared store refuses it at entry; one found anyway is ignored and
+reported under `ignored_declaration`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from acceptance.catalogue import Catalogue, Row, load_catalogue
+from acceptance.declared_texts import DeclarationLike, declared_text
+from acceptance.judge import MeasureOutcome, judge, result_from_dict
+from acceptance.phrasing import VERDICT_WORDS, Figure
+from acceptance.texts import measured_text, row_verdict
+from indicators.load import compute_indicators
+from indicators.model import IndicatorResult
+
+Connection = Any  # asyncpg.Connection; asyncpg ships no type information
+
+OVERALL_WORDS: Final = {"pass": "达标", "fail": "未达标", "incomplete": "未完成（有无数据的行）"}
+
+
+class ReportError(LookupError):
+    """The report cannot be made (unknown community); the message says what exists."""
+
+
+@dataclass(frozen=True, slots=True)
+class RowReport:
+    row: Row
+    verdict: str
+    text: str
+    figures: tuple[Figure, ...] = ()
+    measures: tuple[MeasureOutcome, ...] = ()
+    entry: Mapping[str, Any] | None = None
+    problems: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    verdict_if_online: str | None = None
+    ignored_declaration: Mapping[str, Any] | None = None
+
+    @property
+    def verdict_word(self) -> str:
+        return VERDICT_WORDS[self.verdict]
+
+    @property
+    def unknown(self) -> dict[str, tuple[str, ...]]:
+        """Per indicator, the items held back only by devices in state unknown."""
+        return {m.indicator: m.unknown for m in self.measures if m.unknown}
+
+    @property
+    def changes_if_online(self) -> bool:
+        return self.verdict_if_online is not None and self.verdict_if_online != self.verdict
+
+    def to_dict(self) -> dict[str, Any]:
+        r = self.row
+        out: dict[str, Any] = {
+            "id": r.id, "number": r.number, "group": r.group, "name": r.name,
+            "definition": r.definition, "requirement": r.requirement, "kind": r.kind,
+            "verdict": self.verdict, "verdict_word": self.verdict_word, "text": self.text,
+            "figures": [f.to_dict() for f in self.figures]}
+        if r.code:
+            out["code"] = r.code
+        if r.weight is not None:
+            out["weight"] = r.weight
+        if r.kind == "measured":
+            out["indicators"] = [m.to_dict() for m in self.measures]
+            out["unknown"] = {k: list(v) for k, v in self.unknown.items()}
+            out["verdict_if_online"] = self.verdict_if_online
+        else:
+            out["declaration"] = dict(self.entry) if self.entry else None
+        if self.problems:
+            out["problems"] = list(self.problems)
+        if self.notes:
+            out["notes"] = list(self.notes)
+        if self.ignored_declaration:
+            out["ignored_declaration"] = dict(self.ignored_declaration)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptanceReport:
+    community: str
+    community_name: str
+    catalogue: Catalogue
+    as_of: datetime
+    live: bool
+    generated_at: datetime
+    rows: tuple[RowReport, ...]
+    indicator_sources: Mapping[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    @property
+    def tier(self) -> str:
+        return self.catalogue.tier
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {v: sum(1 for r in self.rows if r.verdict == v)
+                for v in ("pass", "fail", "no_data")}
+
+    @property
+    def verdict(self) -> str:
+        return _overall([r.verdict for r in self.rows])
+
+    @property
+    def verdict_if_online(self) -> str:
+        return _overall([r.verdict_if_online or r.verdict for r in self.rows])
+
+    @property
+    def changes_if_online(self) -> tuple[RowReport, ...]:
+        return tuple(r for r in self.rows if r.changes_if_online)
+
+    @property
+    def score(self) -> float | None:
+        """DB37/T 3890.3: the weights of the rows that pass (out of 100)."""
+        if self.catalogue.scoring != "weighted":
+            return None
+        return round(sum(r.row.weight or 0 for r in self.rows if r.verdict == "pass"), 2)
+
+    def to_dict(self) -> dict[str, Any]:
+        cat = self.catalogue
+        return {
+            "community": {"id": self.community, "name": self.community_name},
+            "tier": cat.tier, "title": cat.title, "source": cat.source,
+            "provisional": cat.provisional, "scoring": cat.scoring,
+            **({"catalogue_note": cat.note} if cat.note else {}),
+            "as_of": _iso(self.as_of), "live": self.live,
+            "generated_at": _iso(self.generated_at),
+            "verdict": self.verdict, "verdict_word": OVERALL_WORDS[self.verdict],
+            "counts": self.counts,
+            **({"score": self.score, "score_max": 100} if self.score is not None else {}),
+            "if_unknown_online": {
+                "verdict": self.verdict_if_online,
+                "rows": [{"id": r.row.id, "name": r.row.name, "verdict": r.verdict,
+                          "verdict_if_online": r.verdict_if_online,
+                          "unknown": {k: list(v) for k, v in r.unknown.items()}}
+                         for r in self.changes_if_online]},
+            "indicator_sources": dict(self.indicator_sources),
+            "notes": list(self.notes),
+            "rows": [r.to_dict() for r in self.rows],
+        }
+
+
+def _overall(verdicts: Sequence[str]) -> str:
+    if all(v == "pass" for v in verdicts):
+        return "pass"
+    return "fail" if "fail" in verdicts else "incomplete"
+
+
+def _iso(t: datetime) -> str:
+    return t.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _entry_dict(entry: DeclarationLike) -> dict[str, Any]:
+    evidence = []
+    for e in entry.evidence:
+        as_dict = getattr(e, "to_dict", None)
+        evidence.append(as_dict() if callable(as_dict) else {
+            "name": getattr(e, "name", ""), "sha256": getattr(e, "sha256", "")})
+    ident = getattr(entry, "id", None)
+    return {"values": dict(entry.values), "text": entry.text, "entered_by": entry.entered_by,
+            "entered_at": _iso(entry.entered_at), "evidence": evidence,
+            **({"id": ident} if isinstance(ident, int) else {})}
+
+
+def measured_row(row: Row, results: Mapping[str, IndicatorResult],
+                 sources: Mapping[str, str]) -> RowReport:
+    outcomes = tuple(judge(m, results.get(m.indicator), sources.get(m.indicator, "missing"))
+                     for m in row.measures)
+    verdict, text, figures = measured_text(row, outcomes, results)
+    hoped = row_verdict([_hoped(o) for o in outcomes])
+    return RowReport(row, verdict, text, figures, outcomes,
+                     verdict_if_online=hoped if any(o.unknown for o in outcomes) else None)
+
+
+def _hoped(o: MeasureOutcome) -> MeasureOutcome:
+    return replace(o, status=o.status_if_online)
+
+
+def declared_row(row: Row, entry: DeclarationLike | None,
+                 register: Mapping[str, int | None]) -> RowReport:
+    out = declared_text(row, entry, register)
+    return RowReport(row, out.verdict, out.text, out.figures,
+                     entry=_entry_dict(entry) if entry is not None else None,
+                     problems=out.problems, notes=out.notes)
+
+
+def assemble(catalogue: Catalogue, results: Sequence[IndicatorResult],
+             declarations: Mapping[str, DeclarationLike], register: Mapping[str, int | None],
+             *, community: str, community_name: str, as_of: datetime, live: bool,
+             generated_at: datetime, sources: Mapping[str, str] | None = None,
+             notes: Sequence[str] = ()) -> AcceptanceReport:
+    """The report from computed results and entries (pure: no database)."""
+    by_id = {r.id: r for r in results}
+    src = dict(sources) if sources is not None else dict.fromkeys(by_id, "computed")
+    rows: list[RowReport] = []
+    for row in catalogue.rows:
+        if row.kind == "measured":
+            report = measured_row(row, by_id, src)
+            entry = declarations.get(row.id)
+            if entry is not None:
+                report = replace(report, ignored_declaration={
+                    **_entry_dict(entry), "why": "measured rows are written from the devices; "
+                                                 "a declaration cannot override them"})
+            rows.append(report)
+        else:
+            rows.append(declared_row(row, declarations.get(row.id), register))
+    return AcceptanceReport(community, community_name, catalogue, as_of, live, generated_at,
+                            tuple(rows), src, tuple(notes))
+
+
+async def build_report(conn: Connection, community: str, tier: str, *,
+                       as_of: datetime | None = None, now: datetime | None = None,
+                       declarations: Mapping[str, DeclarationLike] | None = None
+                       ) -> AcceptanceReport:
+    """The report of `community` against `tier` ("basic" | "growth" | "benchmark" |
+    "db37"), live (as of `now`) or as of a past time.
+
+    Past: the indicator history's recordings (`indicators_as_of`), else recomputed from
+    the stored telemetry; declarations as entered by then. `declarations` replaces the
+    declared store (tests).
+    """
+    catalogue = load_catalogue(tier)
+    com = await conn.fetchrow(
+        "SELECT id, name, households, lone_elderly FROM communities WHERE id = $1", community)
+    if com is None:
+        known = [r["id"] for r in await conn.fetch("SELECT id FROM communities ORDER BY id")]
+        raise ReportError(f"community {community!r} is not in the inventory (known: "
+                          f"{', '.join(known) or 'none imported yet'}); import it with "
+                          "`scg inventory import FILE`")
+    generated = now or datetime.now(UTC)
+    at = as_of or generated
+    notes: list[str] = []
+    results, sources = await _indicators(conn, community, at, past=as_of is not None)
+    if declarations is None:
+        declarations, missing = await _declarations(conn, community, tier, as_of)
+        if missing:
+            notes.append(missing)
+    compounds = await conn.fetchval("SELECT count(*) FROM compounds WHERE community = $1",
+                                    community)
+    register = {"households": com["households"], "lone_elderly": com["lone_elderly"],
+                "compounds": int(compounds) if compounds else None}
+    if catalogue.provisional and catalogue.note:
+        notes.append(catalogue.note)
+    return assemble(catalogue, results, declarations, register, community=community,
+                    community_name=com["name"] or community, as_of=at, live=as_of is None,
+                    generated_at=generated, sources=sources, notes=notes)
+
+
+async def _indicators(conn: Connection, community: str, at: datetime, *, past: bool
+                      ) -> tuple[list[IndicatorResult], dict[str, str]]:
+    if past:
+        try:
+            from acceptance.history import indicators_as_of
+        except ImportError:  # the history store is optional for the report
+            pass
+        else:
+            found = await indicators_as_of(conn, community, at)
+            results = [r if isinstance(r, IndicatorResult) else result_from_dict(r)
+                       for r in found]
+            sources = {r.id: str(d.get("source", "computed")) if isinstance(d, dict)
+                       else "computed" for r, d in zip(results, found, strict=True)}
+            return results, sources
+    results = await compute_indicators(conn, community, at)
+    return results, dict.fromkeys((r.id for r in results), "computed")
+
+
+async def _declarations(conn: Connection, community: str, tier: str, as_of: datetime | None
+                        ) -> tuple[Mapping[str, DeclarationLike], str | None]:
+    try:
+        from acceptance.declared import latest_declarations
+    except ImportError:
+        return {}, "the declared-values store is not installed: declared rows have no data"
+    found: Mapping[str, DeclarationLike] = await latest_declarations(
+        conn, community, tier, as_of=as_of)
+    return found, None

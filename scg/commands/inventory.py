@@ -1,0 +1,149 @@
+"""`scg inventory import|import-cameras|check`: the community register.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from scg.commands.common import (
+    CommandError,
+    connect,
+    database_arg,
+    database_url,
+    guarded,
+    require_migrated,
+)
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    inv = sub.add_parser("inventory", help="the community register (devices, compounds, …)",
+                         description="Validate and import a community's inventory YAML.")
+    vsub = inv.add_subparsers(dest="inventory_command", metavar="COMMAND", required=True)
+    imp = vsub.add_parser(
+        "import", help="validate FILE and replace that community's register with it",
+        description="Validate FILE, then replace the community's compounds, buildings and "
+                    "devices in one transaction. Telemetry history is kept.")
+    database_arg(imp)
+    imp.add_argument("file", metavar="FILE", help="inventory YAML")
+    imp.set_defaults(func=_inventory_import)
+    cams = vsub.add_parser(
+        "import-cameras", help="add or update cameras from a camera sheet (一机一档, CSV/XLSX)",
+        description="Read the one-camera-one-record sheet a video platform exports (CSV or "
+                    "XLSX; columns code, name, civil code, longitude, latitude, position type, "
+                    "key-position id, public flag, compound, or their Chinese headers "
+                    "设备编码/国标编码, 设备名称/点位名称, 行政区划, 经度, 纬度, 点位类型, "
+                    "重点点位, 是否公共, 小区) "
+                    "and upsert its cameras into community ID, which must already be imported. "
+                    "Rows that cannot be used are reported by line number and skipped; the "
+                    "others are imported even when their record is not compliant (compliance "
+                    "is measured, see /api/communities/ID/cameras/records). Exit status 1 "
+                    "when some rows were refused.")
+    database_arg(cams)
+    cams.add_argument("file", metavar="FILE", help="camera sheet, .csv or .xlsx")
+    cams.add_argument("--community", required=True, metavar="ID",
+                      help="the community the cameras belong to")
+    cams.add_argument("--gateway", metavar="GW",
+                      help="the gateway that probes these cameras (sets protocol onvif); "
+                           "without it, new cameras are registered but not monitored")
+    cams.add_argument("--replace", action="store_true",
+                      help="also remove cameras imported from earlier sheets that this sheet "
+                           "no longer lists")
+    cams.set_defaults(func=_inventory_import_cameras)
+    chk = vsub.add_parser("check", help="validate FILE without touching a database",
+                          description="Validate FILE and print what it registers.")
+    chk.add_argument("file", metavar="FILE", help="inventory YAML")
+    chk.set_defaults(func=_inventory_check)
+
+
+def _load(args: argparse.Namespace) -> Any:
+    from inventory import InventoryError, load_inventory
+
+    try:
+        return load_inventory(args.file)
+    except InventoryError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _inventory_import(args: argparse.Namespace) -> int:
+    async def body() -> int:
+        from inventory import import_inventory
+
+        inventory = _load(args)
+        url = database_url(args)
+        conn = await connect(url)
+        try:
+            await require_migrated(conn)
+            s = await import_inventory(conn, inventory)
+        finally:
+            await conn.close()
+        extra = f", {s.key_positions} key positions" if s.key_positions else ""
+        kept = (f"; kept {s.kept_sheet_cameras} cameras imported from a camera sheet"
+                if s.kept_sheet_cameras else "")
+        print(f"imported community {s.community} from {args.file}: {s.compounds} compounds, "
+              f"{s.buildings} buildings, {s.devices} devices{extra}{kept}")
+        return 0
+
+    return guarded(args, body)
+
+
+def _inventory_import_cameras(args: argparse.Namespace) -> int:
+    async def body() -> int:
+        from pathlib import Path
+
+        from inventory.sheet import SheetError
+        from inventory.sheet_store import CommunityMissing, import_camera_sheet
+        from telemetry.topics import TopicError, check_id
+
+        if args.gateway is not None:
+            try:
+                check_id(args.gateway, "gateway")
+            except TopicError as exc:
+                raise CommandError(f"--gateway: {exc}") from None
+        url = database_url(args)
+        conn = await connect(url)
+        try:
+            await require_migrated(conn)
+            s = await import_camera_sheet(conn, args.community, Path(args.file),
+                                          gateway=args.gateway, replace=args.replace)
+        except (SheetError, CommunityMissing) as exc:
+            raise CommandError(str(exc)) from None
+        finally:
+            await conn.close()
+        removed = f", {s.removed} removed" if s.removed else ""
+        print(f"imported {s.imported} cameras into community {s.community} from {args.file} "
+              f"({s.added} new, {s.updated} updated{removed})")
+        for line, message in s.warnings:
+            print(f"  line {line}: note: {message}")
+        if s.noncompliant:
+            print(f"{len(s.noncompliant)} of them have a record that is not compliant "
+                  f"(see /api/communities/{s.community}/cameras/records):")
+            for camera, checks in s.noncompliant:
+                print(f"  {camera}: {', '.join(checks)}")
+        if s.refused:
+            print(f"refused {len(s.refused)} row(s):", file=sys.stderr)
+            for line, reason in s.refused:
+                print(f"  line {line}: {reason}", file=sys.stderr)
+            return 1
+        return 0
+
+    return guarded(args, body)
+
+
+def _inventory_check(args: argparse.Namespace) -> int:
+    async def body() -> int:
+        inv = _load(args)
+        kinds: dict[str, int] = {}
+        for d in inv.devices:
+            kinds[d.kind] = kinds.get(d.kind, 0) + 1
+        listed = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "no devices"
+        positions = f"{len(inv.key_positions)} key positions, " if inv.key_positions else ""
+        print(f"{args.file}: community {inv.community.id} ({inv.community.name}), "
+              f"{len(inv.compounds)} compounds, {len(inv.buildings)} buildings, {positions}"
+              f"{listed}")
+        return 0
+
+    return guarded(args, body)
+
+

@@ -1,0 +1,90 @@
+"""`scg api`: the HTTP API and, in the same process, the hourly indicator history.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from scg.commands.common import (
+    CommandError,
+    connect,
+    database_arg,
+    database_url,
+    guarded,
+    require_migrated,
+)
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    api = sub.add_parser(
+        "api", help="serve the indicators and device API over HTTP",
+        description="Serve the HTTP API (indicators, devices, health, alarms, declared values "
+                    "with their evidence; OpenAPI at /docs) and record every community's "
+                    "indicators into their history every --history-interval.")
+    database_arg(api)
+    api.add_argument("--host", default="127.0.0.1", help="address to listen on "
+                                                         "(default 127.0.0.1)")
+    api.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    api.add_argument("--evidence-dir", default=os.environ.get("SCG_EVIDENCE_DIR"),
+                     metavar="DIR",
+                     help="where evidence files of declared values are stored, by SHA-256 "
+                          "(env SCG_EVIDENCE_DIR; default .scg-state/evidence)")
+    api.add_argument("--history-interval",
+                     default=os.environ.get("SCG_HISTORY_INTERVAL", "PT1H"), metavar="DURATION",
+                     help="record every community's indicators this often while serving "
+                          "(ISO 8601 duration or seconds; env SCG_HISTORY_INTERVAL; default "
+                          "PT1H; 0 or off: do not record, e.g. when cron runs `scg history "
+                          "record`)")
+    api.set_defaults(func=_api)
+
+
+def _api(args: argparse.Namespace) -> int:
+    async def check() -> None:
+        conn = await connect(database_url(args))
+        try:
+            await require_migrated(conn)
+        finally:
+            await conn.close()
+
+    try:
+        interval = _history_interval(args.history_interval)
+    except CommandError as exc:
+        print(f"scg {args.command}: {exc}", file=sys.stderr)
+        return 2
+    status = guarded(args, check)
+    if status:
+        return status
+    from pathlib import Path
+
+    import uvicorn
+
+    from web import create_app
+
+    evidence = Path(args.evidence_dir).expanduser().resolve() if args.evidence_dir else None
+    try:
+        app = create_app(args.database_url, evidence_dir=evidence, history_interval=interval)
+    except ValueError as exc:  # e.g. a bad SCG_EVIDENCE_MAX_BYTES
+        print(f"scg {args.command}: {exc}", file=sys.stderr)
+        return 2
+    # log_config=None: uvicorn's loggers go through the logging set up by `scg`.
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None)
+    return 0
+
+
+def _history_interval(value: str) -> Any:
+    """--history-interval as a timedelta, None for 0 / off."""
+    from datetime import timedelta
+
+    from indicators.params import ParamError, parse_window
+
+    if value.strip().lower() in ("0", "off", "none", "no"):
+        return None
+    try:
+        return parse_window(value, timedelta(hours=1))
+    except ParamError as exc:
+        raise CommandError(f"--history-interval: {exc}") from None
+
+

@@ -1,0 +1,97 @@
+"""Staff actions on an alarm: acknowledge an open one, close an acknowledged one.
+
+The time is the server's (the caller passes its clock's reading; clients never set it).
+Each action changes the alarm, adds a change for the stream and appends an entry to the
+operation log, all in one transaction; an illegal move changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, Final
+
+from ingest.alarms import CHANGE_LOCK, notify
+from web.alarms.query import fetch_alarm, iso
+
+#: Staff actions: the state an alarm must be in, and the state it moves to.
+ACTIONS: Final[dict[str, tuple[str, str]]] = {
+    "acknowledge": ("open", "acknowledged"),
+    "close": ("acknowledged", "closed"),
+}
+
+
+class AlarmNotFound(LookupError):
+    """No alarm has this id."""
+
+    def __init__(self, alarm_id: int) -> None:
+        self.alarm_id = alarm_id
+        super().__init__(f"alarm {alarm_id} does not exist; list alarms with GET "
+                         "/api/communities/{id}/alarms")
+
+
+class TransitionError(ValueError):
+    """The alarm is not in the state the action needs; the message says what it is in."""
+
+
+Connection = Any  # asyncpg.Connection; asyncpg ships no type information
+
+_PAST: dict[str, str] = {"acknowledge": "acknowledged", "close": "closed"}
+
+
+async def apply_action(conn: Connection, alarm_id: int, action: str, *, by: str,
+                       note: str | None, at: datetime) -> dict[str, Any]:
+    """Perform `action` (acknowledge | close) on the alarm as `by`; return the alarm.
+
+    Raises AlarmNotFound for an unknown id and TransitionError when the alarm is not in
+    the state the action needs.
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"unknown alarm action {action!r}; use {', '.join(ACTIONS)}")
+    if at.tzinfo is None:
+        raise ValueError(f"action time {at!r} has no timezone; pass an aware UTC datetime")
+    need, becomes = ACTIONS[action]
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", CHANGE_LOCK)
+        row = await conn.fetchrow(
+            """SELECT id, community, device, type, state, acknowledged_at, acknowledged_by,
+                      closed_at, closed_by
+               FROM alarms WHERE id = $1 FOR UPDATE""", alarm_id)
+        if row is None:
+            raise AlarmNotFound(alarm_id)
+        if row["state"] != need:
+            raise TransitionError(_refusal(row, action, need))
+        prefix = "acknowledged" if action == "acknowledge" else "closed"
+        await conn.execute(
+            f"""UPDATE alarms SET state = $2, {prefix}_at = $3, {prefix}_by = $4,
+                                  {prefix}_note = $5
+                WHERE id = $1""", alarm_id, becomes, at, by, note)
+        change = await conn.fetchval(
+            """INSERT INTO alarm_changes (community, alarm, change, at, by, note)
+               VALUES ($1, $2, $3, $4, $5, $6) RETURNING id""",
+            row["community"], alarm_id, becomes, at, by, note)
+        await conn.execute(
+            """INSERT INTO operation_log (at, actor, action, community, target, note, details)
+               VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)""",
+            at, by, f"alarm.{action}", row["community"], f"alarm:{alarm_id}", note,
+            json.dumps({"device": row["device"], "type": row["type"], "from": need,
+                        "to": becomes}, ensure_ascii=False))
+        await notify(conn, {row["community"]: change})
+        alarm = await fetch_alarm(conn, alarm_id)
+    assert alarm is not None  # the row is locked and was just updated
+    return alarm
+
+
+def _refusal(row: Any, action: str, need: str) -> str:
+    what = f"alarm {row['id']} ({row['type']} on {row['device']})"
+    state = row["state"]
+    if state == "acknowledged":
+        had = f"acknowledged by {row['acknowledged_by']} at {iso(row['acknowledged_at'])}"
+    elif state == "closed":
+        had = f"closed by {row['closed_by']} at {iso(row['closed_at'])}"
+    else:
+        had = "open, not yet acknowledged"
+    hint = ("acknowledge it first" if action == "close" and state == "open"
+            else "nothing more can be done to it" if state == "closed"
+            else f"it was already {_PAST[action]}")
+    return f"{what} is {had}; only an {need} alarm can be {_PAST[action]}: {hint}"

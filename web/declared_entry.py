@@ -1,0 +1,160 @@
+"""Reading one declared-value entry from an HTTP request and storing it: the values (form
+fields named after the row's fields, and/or a JSON `values` field), `text`, `by`, and the
+`evidence` files, which go to the evidence store only once the rest of the entry is valid,
+and `evidence_sha256`: files already stored (by an earlier entry) to attach again, so a
+correction need not upload the same document twice. Shared by the JSON API and the page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final
+
+from fastapi import Request
+from starlette.datastructures import UploadFile
+
+from acceptance.declared import Declaration, enter_declaration, evidence_file
+from acceptance.declared_check import DeclarationRefused, check_entry, declarable_row
+from acceptance.evidence import (
+    EvidenceError,
+    EvidenceStore,
+    EvidenceTooLarge,
+    StoredFile,
+    is_sha256,
+)
+
+Connection = Any  # asyncpg.Connection
+
+#: Form fields with a meaning of their own; every other field is one of the row's values.
+RESERVED: Final = frozenset({"values", "text", "by", "evidence", "evidence_sha256"})
+MAX_FILES: Final = 20
+
+
+@dataclass
+class Entry:
+    values: dict[str, Any] = field(default_factory=dict)
+    text: str = ""
+    by: str = ""
+    uploads: list[UploadFile] = field(default_factory=list)
+    keep: list[str] = field(default_factory=list)   # SHA-256 of stored files to attach
+
+
+async def read_entry(request: Request) -> Entry:
+    """The entry in a multipart or url-encoded form, or in a JSON body (no files then)."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind == "application/json":
+        return _json_entry(await _json_body(request))
+    if kind not in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        raise DeclarationRefused([
+            f"send the entry as multipart/form-data (fields, `text`, `by`, files `evidence`) "
+            f"or as JSON, not {kind or 'an empty body'}"], 415)
+    form = await request.form(max_files=MAX_FILES, max_fields=200)
+    entry = Entry()
+    problems: list[str] = []
+    raw_values = form.get("values")
+    if isinstance(raw_values, str) and raw_values.strip():
+        try:
+            parsed = json.loads(raw_values)
+        except json.JSONDecodeError as exc:
+            parsed = None
+            problems.append(f"`values` is not JSON ({exc.msg} at character {exc.pos}); send "
+                            'an object such as {"fibre_households": 3790}')
+        if parsed is not None and not isinstance(parsed, dict):
+            problems.append(f"`values` must be a JSON object of field: value, got "
+                            f"{raw_values.strip()[:80]!r}")
+        elif isinstance(parsed, dict):
+            entry.values.update(parsed)
+    for key, value in form.multi_items():
+        if key == "evidence":
+            if isinstance(value, UploadFile):
+                # A file input left empty still sends a part, with no name and no bytes.
+                if value.filename or (value.size or 0) > 0:
+                    entry.uploads.append(value)
+            elif value.strip():
+                problems.append("`evidence` must be a file upload, not text")
+        elif key in ("text", "by"):
+            setattr(entry, key, value if isinstance(value, str) else "")
+        elif key == "evidence_sha256":
+            if isinstance(value, str) and value.strip():
+                entry.keep.append(value.strip().lower())
+        elif key != "values":
+            if isinstance(value, UploadFile):
+                problems.append(f"{key!r} is a file; only `evidence` takes files")
+            elif key in entry.values and _differs(entry.values[key], value):
+                problems.append(f"{key!r} is given twice with different values: "
+                                f"{entry.values[key]!r} and {value!r}; send it once")
+            else:
+                entry.values.setdefault(key, value)
+    if problems:
+        raise DeclarationRefused(problems)
+    return entry
+
+
+async def _json_body(request: Request) -> Any:
+    try:
+        return await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DeclarationRefused([f"the body is not JSON: {exc}"]) from None
+
+
+def _json_entry(body: Any) -> Entry:
+    if not isinstance(body, dict):
+        raise DeclarationRefused(['send a JSON object {"values": {...}, "text": "...", '
+                                  '"by": "..."}'])
+    unknown = sorted(set(body) - {"values", "text", "by", "evidence_sha256"})
+    problems = [f"unknown key {k!r}; a JSON entry has values, text, by and evidence_sha256 "
+                "(new files need a multipart form)" for k in unknown]
+    values = body.get("values", {})
+    if not isinstance(values, dict):
+        problems.append(f"`values` must be an object of field: value, got {values!r}")
+    text, by = body.get("text", ""), body.get("by", "")
+    for name, v in (("text", text), ("by", by)):
+        if not isinstance(v, str):
+            problems.append(f"`{name}` must be a string, got {v!r}")
+    keep = body.get("evidence_sha256", [])
+    if not isinstance(keep, list) or not all(isinstance(k, str) for k in keep):
+        problems.append(f"`evidence_sha256` must be a list of SHA-256 strings, got {keep!r}")
+    if problems:
+        raise DeclarationRefused(problems)
+    return Entry(values=dict(values), text=text, by=by, keep=[k.strip().lower() for k in keep])
+
+
+def _differs(a: Any, b: str) -> bool:
+    return str(a).strip().lower() != b.strip().lower()
+
+
+async def store_entry(conn: Connection, store: EvidenceStore, community: str, row_id: str,
+                      entry: Entry, at: datetime) -> Declaration:
+    """Check the entry, store its files, then record it (DeclarationRefused if it cannot
+    be: nothing is written then, except files already stored, which are harmless)."""
+    row = declarable_row(row_id)
+    kept = await _kept_files(conn, entry.keep)
+    check_entry(row, entry.values, files=len(entry.uploads) + len(kept), by=entry.by,
+                text=entry.text)
+    stored: list[StoredFile] = list(kept)
+    for upload in entry.uploads:
+        name = (upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1] or "evidence"
+        ctype = upload.content_type or "application/octet-stream"
+        try:
+            stored.append(await asyncio.to_thread(store.put, upload.file, name, ctype))
+        except EvidenceError as exc:
+            status = 413 if isinstance(exc, EvidenceTooLarge) else 422
+            raise DeclarationRefused([str(exc)], status) from None
+    return await enter_declaration(conn, community, row_id, entry.values, text=entry.text,
+                                   by=entry.by, at=at, files=stored)
+
+
+async def _kept_files(conn: Connection, shas: list[str]) -> list[StoredFile]:
+    out: list[StoredFile] = []
+    for sha in dict.fromkeys(shas):
+        info = await evidence_file(conn, sha) if is_sha256(sha) else None
+        if info is None:
+            raise DeclarationRefused([
+                f"evidence_sha256 {sha!r} is not a stored evidence file; upload the file "
+                "itself (field `evidence`)"])
+        out.append(StoredFile(sha256=info.sha256, size=info.size, name=info.name,
+                              content_type=info.content_type))
+    return out

@@ -1,0 +1,109 @@
+"""The FastAPI application: a connection pool for its lifetime and one router per resource."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+
+import asyncpg
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from acceptance.evidence import EvidenceStore, evidence_dir_from_env, max_bytes_from_env
+from acceptance.history import HistoryRecorder
+from indicators.params import ParamError
+from ingest.schema.dsn import redact
+from web.alarms.hub import AlarmHub
+from web.routes import (
+    acceptance,
+    alarms,
+    cameras,
+    communities,
+    declared,
+    declared_page,
+    devices,
+    health,
+    history,
+    indicators,
+)
+
+log = logging.getLogger(__name__)
+
+DATABASE_ERRORS = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+                   asyncpg.CannotConnectNowError, TimeoutError)
+
+
+def create_app(database_url: str, *, evidence_dir: Path | None = None,
+               history_interval: timedelta | None = None) -> FastAPI:
+    """The API over the database at `database_url` (migrated; see `scg db migrate`).
+
+    `evidence_dir`: where declared values' evidence files are stored (default
+    SCG_EVIDENCE_DIR, else .scg-state/evidence). `history_interval`: record every
+    community's indicators this often in the background (`scg api` passes 1 h by default);
+    None records nothing.
+    """
+    store = EvidenceStore(evidence_dir or evidence_dir_from_env(), max_bytes_from_env())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # min_size=0: the API starts (and /healthz says why) even while the database is down.
+        app.state.pool = await asyncpg.create_pool(database_url, min_size=0, max_size=10,
+                                                   timeout=10)
+        app.state.database_url = database_url
+        # The alarm stream's listener connects on the first subscriber, not here, so the
+        # API starts while the database is down.
+        app.state.alarm_hub = AlarmHub(database_url, app.state.pool)
+        app.state.evidence_store = store
+        recorder = task = None
+        if history_interval is not None:
+            recorder = HistoryRecorder(app.state.pool, history_interval)
+            task = asyncio.create_task(recorder.run(), name="indicator-history")
+        app.state.history_recorder = recorder
+        try:
+            yield
+        finally:
+            if recorder is not None and task is not None:
+                recorder.stop()
+                try:  # a pass in progress finishes unless it takes too long
+                    await asyncio.wait_for(task, timeout=10)
+                except TimeoutError:
+                    log.warning("indicator history: the recording in progress was cancelled "
+                                "at shutdown")
+            await app.state.alarm_hub.close()
+            await app.state.pool.close()
+
+    app = FastAPI(
+        title="scg",
+        summary="Smart-community acceptance indicators measured from the devices themselves.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+
+    @app.exception_handler(ParamError)
+    async def bad_param(request: Request, exc: ParamError) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": str(exc)})
+
+    async def database_down(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("database unavailable for %s: %s", request.url.path, exc)
+        return JSONResponse(status_code=503, content={
+            "detail": f"the database at {redact(database_url)} is unavailable "
+                      f"({type(exc).__name__}: {exc}); try again shortly"})
+
+    for error in DATABASE_ERRORS:
+        app.add_exception_handler(error, database_down)
+
+    app.include_router(health.router)
+    app.include_router(communities.router)
+    app.include_router(indicators.router)
+    app.include_router(devices.router)
+    app.include_router(cameras.router)
+    app.include_router(alarms.router)
+    app.include_router(declared.router)
+    app.include_router(declared_page.router)
+    app.include_router(history.router)
+    app.include_router(acceptance.router)
+    return app

@@ -1,0 +1,63 @@
+"""The acceptance report of a community against a tier's table: JSON at
+`GET /api/communities/{id}/acceptance?tier=…&as_of=…`, and as documents at
+`GET /communities/{id}/acceptance.html|csv|xlsx|json?tier=…` (the HTML prints to A4)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from acceptance.export import MEDIA_TYPES, export
+from acceptance.report import AcceptanceReport, build_report
+from indicators.params import parse_as_of
+from web.deps import CommunityDep, ConnDep
+
+router = APIRouter(tags=["acceptance"])
+
+Tier = Literal["basic", "growth", "benchmark", "db37"]
+TierQuery = Annotated[Tier, Query(
+    description="the table: basic (基础型, 22 rows), growth (成长型, 28 rows), benchmark "
+                "(标杆型, provisional) or db37 (DB37/T 3890.3-2020 weighted score)")]
+AsOfQuery = Annotated[str | None, Query(
+    description="RFC 3339 time with zone, e.g. 2026-11-23T08:00:00Z: the report as it was "
+                "then (recorded indicator history where present, else recomputed; "
+                "declarations entered by then); default now")]
+
+
+async def _report(conn: Any, community: Any, tier: str, as_of: str | None
+                  ) -> AcceptanceReport:
+    at = parse_as_of(as_of) if as_of else None
+    return await build_report(conn, community["id"], tier, as_of=at)
+
+
+@router.get("/api/communities/{community_id}/acceptance")
+async def acceptance(community: CommunityDep, conn: ConnDep, tier: TierQuery,
+                     as_of: AsOfQuery = None) -> dict[str, Any]:
+    """Every row of the tier's table with its requirement, completion text, figures (and
+    their source: measured, inventory or declared) and verdict; the overall verdict; and
+    the rows that could change if the devices in state unknown were online."""
+    return (await _report(conn, community, tier, as_of)).to_dict()
+
+
+def _document(fmt: str) -> Any:
+    async def document(community: CommunityDep, conn: ConnDep, tier: TierQuery,
+                       as_of: AsOfQuery = None) -> Response:
+        report = await _report(conn, community, tier, as_of)
+        headers = {}
+        if fmt != "html":
+            stamp = report.as_of.strftime("%Y%m%d-%H%M")
+            headers["Content-Disposition"] = (
+                f'attachment; filename="acceptance-{report.community}-{tier}-{stamp}.{fmt}"')
+        return Response(export(report, fmt), media_type=MEDIA_TYPES[fmt], headers=headers)
+
+    document.__name__ = f"acceptance_{fmt}"
+    document.__doc__ = f"The acceptance report as {fmt.upper()}" + (
+        " in the published table layout; prints to A4." if fmt == "html" else ".")
+    return document
+
+
+for _fmt in ("html", "csv", "xlsx", "json"):
+    router.add_api_route(f"/communities/{{community_id}}/acceptance.{_fmt}",
+                         _document(_fmt), methods=["GET"], response_class=Response)

@@ -1,0 +1,112 @@
+"""Alarms: list a community's alarms, acknowledge and close one, and follow new alarms and
+their changes live as server-sent events.
+
+Stream format (`text/event-stream`): first `retry: 3000` and a `: subscribed` comment, then
+per change `id: <change id>`, `event: alarm`, `data: {"change_id", "change": opened |
+cleared | acknowledged | closed, "at", "by", "note", "alarm": {…as in the list…}}`, and a
+`: heartbeat` comment every 15 s while idle. Reconnecting with `Last-Event-ID: <id>`
+replays every change of the community after that id.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Header, HTTPException, Query, Request
+from starlette.background import BackgroundTask
+from starlette.responses import StreamingResponse
+
+from indicators.params import ParamError, parse_as_of
+from ingest.alarms import STATES
+from web.alarms.actions import AlarmNotFound, TransitionError, apply_action
+from web.alarms.hub import AlarmHub
+from web.alarms.query import list_alarms
+from web.deps import ClockDep, CommunityDep, ConnDep, get_community
+from web.models import AlarmActionIn, AlarmOut
+
+router = APIRouter(prefix="/api", tags=["alarms"])
+
+_ERRORS: Final[dict[int | str, dict[str, Any]]] = {
+    404: {"description": "no alarm has this id"},
+    409: {"description": "the alarm is not in the state the action needs"},
+}
+
+
+@router.get("/communities/{community_id}/alarms", response_model=list[AlarmOut])
+async def community_alarms(
+    community: CommunityDep,
+    conn: ConnDep,
+    state: Annotated[str | None, Query(description=f"one of {', '.join(STATES)}")] = None,
+    type: Annotated[str | None, Query(description="event type, e.g. sos_pressed")] = None,
+    since: Annotated[str | None, Query(
+        description="only alarms raised at or after this RFC 3339 time")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[dict[str, Any]]:
+    """Newest raised first, with the device's kind, compound and building."""
+    if state is not None and state not in STATES:
+        raise ParamError(f"state {state!r} is not an alarm state; use one of "
+                         f"{', '.join(STATES)}")
+    start = parse_as_of(since, "since") if since else None
+    return await list_alarms(conn, community["id"], state=state, type_=type, since=start,
+                             limit=limit)
+
+
+async def _act(action: str, alarm_id: int, body: AlarmActionIn, conn: ConnDep,
+               clock: ClockDep) -> dict[str, Any]:
+    try:
+        return await apply_action(conn, alarm_id, action, by=body.by, note=body.note or None,
+                                  at=clock())
+    except AlarmNotFound as exc:
+        raise HTTPException(404, str(exc)) from None
+    except TransitionError as exc:
+        raise HTTPException(409, str(exc)) from None
+
+
+@router.post("/alarms/{alarm_id}/acknowledge", response_model=AlarmOut, responses=_ERRORS)
+async def acknowledge_alarm(alarm_id: int, body: AlarmActionIn, conn: ConnDep,
+                            clock: ClockDep) -> dict[str, Any]:
+    """Acknowledge an open alarm as `by`, at the server's time."""
+    return await _act("acknowledge", alarm_id, body, conn, clock)
+
+
+@router.post("/alarms/{alarm_id}/close", response_model=AlarmOut, responses=_ERRORS)
+async def close_alarm(alarm_id: int, body: AlarmActionIn, conn: ConnDep,
+                      clock: ClockDep) -> dict[str, Any]:
+    """Close an acknowledged alarm as `by`, at the server's time."""
+    return await _act("close", alarm_id, body, conn, clock)
+
+
+@router.get("/communities/{community_id}/alarms/stream",
+            response_class=StreamingResponse,
+            responses={200: {"content": {"text/event-stream": {}},
+                             "description": "server-sent events, see the module doc"}})
+async def alarm_stream(
+    community_id: str,
+    request: Request,
+    last_event_id: Annotated[str | None, Header(
+        description="resume after this change id (browsers send it on reconnect)")] = None,
+) -> StreamingResponse:
+    """New alarms and alarm changes of the community, as they are committed."""
+    after = _resume_point(last_event_id)
+    # A pooled connection only for the check: a stream would hold one for hours.
+    async with request.app.state.pool.acquire() as conn:
+        community = await get_community(community_id, conn)
+    hub: AlarmHub = request.app.state.alarm_hub
+    await hub.start()
+    sub = hub.subscribe(community["id"], after)
+    return StreamingResponse(sub.stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+                             background=BackgroundTask(sub.close))
+
+
+def _resume_point(value: str | None) -> int | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        after = int(value.strip())
+    except ValueError:
+        raise ParamError(f"Last-Event-ID {value!r} is not a change id; send the id of the "
+                         "last event received, or none to start from now") from None
+    if after < 0:
+        raise ParamError(f"Last-Event-ID {value!r} must not be negative")
+    return after

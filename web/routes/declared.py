@@ -1,0 +1,154 @@
+"""Declared values of the acceptance tables over HTTP: the latest entry of every declared row
+of a tier, a row's history, entering a value with evidence files, downloading evidence.
+
+POST /api/communities/{id}/declared/{row_id} takes multipart/form-data: one form field per
+value of the row (names as in the catalogue, e.g. fibre_households=3790) and/or a JSON
+object in `values`; `text` (free text); `by` (who enters it); files `evidence` (repeat the
+field for several). A JSON body {"values", "text", "by"} works for rows needing no evidence.
+The entry time is the server's clock. Refusals: 404 unknown row or community, 422 with
+`detail` and `problems` (every reason) otherwise, 413 for a file above the size limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any, Final
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from acceptance.catalogue import FILES, Catalogue, Row, load_catalogue
+from acceptance.declared import (
+    declaration_history,
+    evidence_file,
+    history_counts,
+    iso,
+    latest_declarations,
+)
+from acceptance.declared_check import DeclarationRefused, declarable_row
+from acceptance.evidence import EvidenceMissing, EvidenceStore, is_sha256
+from indicators.params import ParamError, parse_as_of
+from web.declared_entry import read_entry, store_entry
+from web.deps import ClockDep, CommunityDep, ConnDep
+
+router = APIRouter(prefix="/api", tags=["declared"])
+
+#: Types a browser may show inline; anything else (HTML, scripts, …) is served as a download
+#: so an uploaded file cannot run in the API's origin.
+INLINE_TYPES: Final = frozenset({"application/pdf", "image/png", "image/jpeg", "image/gif",
+                                 "image/webp", "text/plain"})
+
+TierQuery = Annotated[str, Query(description=f"catalogue: {', '.join(FILES)}")]
+AsOfQuery = Annotated[str | None, Query(
+    description="only entries made at or before this RFC 3339 time; default all")]
+
+
+def refusal(exc: DeclarationRefused) -> JSONResponse:
+    return JSONResponse(status_code=exc.status,
+                        content={"detail": str(exc), "problems": exc.problems})
+
+
+def tier_catalogue(tier: str) -> Catalogue:
+    if tier not in FILES:
+        raise ParamError(f"tier {tier!r} is not a catalogue; use one of {', '.join(FILES)}")
+    return load_catalogue(tier)
+
+
+def evidence_store(request: Request) -> EvidenceStore:
+    store: EvidenceStore = request.app.state.evidence_store
+    return store
+
+
+def row_dict(row: Row) -> dict[str, Any]:
+    """A declared row with what may be entered for it."""
+    return {
+        "row_id": row.id, "number": row.number, "group": row.group, "name": row.name,
+        "requirement": row.requirement, "evidence_required": row.evidence_required,
+        "fields": [{"name": f.name, "label": f.label, "type": f.type, "unit": f.unit,
+                    "min": f.min, "max": f.max, "required": f.required}
+                   for f in row.fields],
+        "ratio": None if row.ratio is None else {
+            "numerator": row.ratio.numerator, "denominator": row.ratio.denominator,
+            "threshold_pct": row.ratio.threshold_pct},
+    }
+
+
+@router.get("/communities/{community_id}/declared")
+async def declared_rows(community: CommunityDep, conn: ConnDep, tier: TierQuery = "growth",
+                        as_of: AsOfQuery = None) -> dict[str, Any]:
+    """Every declared row of the tier, in table order, with its latest entry (null when none)
+    and how many entries it has."""
+    catalogue = tier_catalogue(tier)
+    at = parse_as_of(as_of) if as_of else None
+    latest = await latest_declarations(conn, community["id"], tier, as_of=at)
+    counts = await history_counts(conn, community["id"], tier, as_of=at)
+    rows = [{**row_dict(r),
+             "latest": latest[r.id].to_dict() if r.id in latest else None,
+             "entries": counts.get(r.id, 0)}
+            for r in catalogue.rows if r.kind == "declared"]
+    return {"community": community["id"], "tier": tier,
+            "as_of": iso(at) if at else None, "rows": rows}
+
+
+@router.get("/communities/{community_id}/declared/{row_id}/history", response_model=None)
+async def declared_row_history(community: CommunityDep, conn: ConnDep, row_id: str,
+                               as_of: AsOfQuery = None) -> dict[str, Any] | JSONResponse:
+    """Every entry of the row, newest first; the first is the row's value."""
+    try:
+        row = declarable_row(row_id)
+    except DeclarationRefused as exc:
+        return refusal(exc)
+    at = parse_as_of(as_of) if as_of else None
+    entries = await declaration_history(conn, community["id"], row_id, as_of=at)
+    return {"community": community["id"], **row_dict(row), "count": len(entries),
+            "entries": [d.to_dict() for d in entries]}
+
+
+@router.post("/communities/{community_id}/declared/{row_id}", status_code=201,
+             response_model=None,
+             responses={404: {"description": "unknown community or row"},
+                        413: {"description": "an evidence file above the size limit"},
+                        422: {"description": "the entry is refused; `problems` lists why"}})
+async def enter_declared_value(community: CommunityDep, conn: ConnDep, clock: ClockDep,
+                               row_id: str, request: Request) -> dict[str, Any] | JSONResponse:
+    """Enter a new value for a declared row (see the module doc for the form fields)."""
+    try:
+        declarable_row(row_id)
+        entry = await read_entry(request)
+        declaration = await store_entry(conn, evidence_store(request), community["id"],
+                                        row_id, entry, clock())
+    except DeclarationRefused as exc:
+        return refusal(exc)
+    counts = await history_counts(conn, community["id"], declaration.tier)
+    return {**declaration.to_dict(), "entries": counts.get(row_id, 0)}
+
+
+@router.get("/evidence/{sha256}", response_class=Response,
+            responses={200: {"content": {"application/octet-stream": {}},
+                             "description": "the file's bytes, as uploaded"},
+                       404: {"description": "no evidence file has this SHA-256"}})
+async def download_evidence(sha256: str, conn: ConnDep, request: Request) -> Response:
+    """An evidence file by its SHA-256, byte for byte as uploaded."""
+    if not is_sha256(sha256):
+        raise ParamError(f"{sha256!r} is not a SHA-256 (64 lower-case hex digits)")
+    info = await evidence_file(conn, sha256)
+    if info is None:
+        return JSONResponse(status_code=404, content={
+            "detail": f"no evidence file has SHA-256 {sha256}; the evidence of a row is "
+                      "listed by GET /api/communities/{id}/declared"})
+    store = evidence_store(request)
+    try:
+        data = await asyncio.to_thread(store.read, sha256)
+    except EvidenceMissing as exc:
+        return JSONResponse(status_code=500, content={"detail": str(exc)})
+    inline = info.content_type in INLINE_TYPES
+    return Response(content=data,
+                    media_type=info.content_type if inline else "application/octet-stream",
+                    headers={
+                        "Content-Disposition": f"{'inline' if inline else 'attachment'}; "
+                                               f"filename*=UTF-8''{quote(info.name)}",
+                        "ETag": f'"{sha256}"',
+                        "Cache-Control": "private, max-age=31536000, immutable",
+                        "X-Content-Type-Options": "nosniff",
+                        "Content-Security-Policy": "sandbox"})

@@ -1,0 +1,139 @@
+"""The page to see and enter declared values: GET /communities/{id}/declared.html?tier= lists
+the tier's declared rows with their latest values and evidence, each with a plain form
+(multipart, no JavaScript) that posts to POST /communities/{id}/declared/{row_id}. A saved
+entry redirects back to the page (303); a refused one shows the page again with the reasons
+at the row and what was typed (status 422; files must be chosen again).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any, Final
+from urllib.parse import quote
+
+import jinja2
+import markupsafe
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from acceptance.catalogue import FILES, Row
+from acceptance.declared import (
+    Declaration,
+    history_counts,
+    iso,
+    latest_declarations,
+)
+from acceptance.declared_check import DeclarationRefused
+from web.declared_entry import Entry, read_entry, store_entry
+from web.deps import ClockDep, CommunityDep, ConnDep, Connection, Record
+from web.routes.declared import evidence_store, tier_catalogue
+
+# Pages are for people; the OpenAPI document lists the JSON API only.
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+TEMPLATES: Final = Path(__file__).resolve().parents[2] / "acceptance" / "templates"
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
+                              autoescape=jinja2.select_autoescape(["html"]),
+                              undefined=jinja2.StrictUndefined)
+
+
+@router.get("/communities/{community_id}/declared.html", response_class=HTMLResponse)
+async def declared_page(community: CommunityDep, conn: ConnDep,
+                        tier: Annotated[str, Query()] = "growth",
+                        saved: Annotated[str | None, Query()] = None) -> HTMLResponse:
+    """The declared rows of a tier with their latest values and a form per row."""
+    return await _render(conn, community, tier, saved=saved)
+
+
+@router.post("/communities/{community_id}/declared/{row_id}", response_class=HTMLResponse,
+             response_model=None)
+async def declared_form_post(community: CommunityDep, conn: ConnDep, clock: ClockDep,
+                             row_id: str, request: Request) -> Response:
+    """The page's form: store the entry and go back to the page, or show why not."""
+    tier = row_id.rpartition("-")[0]
+    entry = Entry()
+    try:
+        entry = await read_entry(request)
+        await store_entry(conn, evidence_store(request), community["id"], row_id, entry,
+                          clock())
+    except DeclarationRefused as exc:
+        if tier not in FILES or exc.status == 404:
+            return HTMLResponse(f"<p>{_escape(str(exc))}</p>", status_code=exc.status)
+        typed = {k: str(v) for k, v in entry.values.items()}
+        typed.update(text=entry.text, by=entry.by)
+        return await _render(conn, community, tier, refused=(row_id, exc.problems, typed),
+                             status=exc.status)
+    target = (f"/communities/{quote(community['id'])}/declared.html?tier={quote(tier)}"
+              f"&saved={quote(row_id)}#{quote(row_id)}")
+    return RedirectResponse(target, status_code=303)
+
+
+async def _render(conn: Connection, community: Record, tier: str, *,
+                  saved: str | None = None,
+                  refused: tuple[str, list[str], dict[str, str]] | None = None,
+                  status: int = 200) -> HTMLResponse:
+    catalogue = tier_catalogue(tier)
+    latest = await latest_declarations(conn, community["id"], tier)
+    counts = await history_counts(conn, community["id"], tier)
+    items: list[dict[str, Any]] = []
+    for row in catalogue.rows:
+        if row.kind != "declared":
+            continue
+        d = latest.get(row.id)
+        errors: list[str] = []
+        form = _form_values(d)
+        if refused is not None and refused[0] == row.id:
+            errors, form = refused[1], refused[2]
+        items.append({"row": row, "latest": d, "entries": counts.get(row.id, 0),
+                      "shown": _shown(row, d), "rate": _rate(row, d),
+                      "entered_at": iso(d.entered_at) if d else "", "errors": errors,
+                      "form": form})
+    # A refusal for a row without a form here (a measured row) is shown at the top.
+    declared_ids = {r.id for r in catalogue.rows if r.kind == "declared"}
+    shown_at_row = refused is not None and refused[0] in declared_ids
+    page_errors = refused[1] if refused is not None and not shown_at_row else []
+    html = _environment().get_template("declared.html").render(
+        community={"id": community["id"], "name": community["name"]}, catalogue=catalogue,
+        tiers=list(FILES), rows=items, saved=saved, page_errors=page_errors,
+        measured=[r.id for r in catalogue.rows if r.kind == "measured"])
+    return HTMLResponse(html, status_code=status)
+
+
+def _form_values(d: Declaration | None) -> dict[str, str]:
+    """The form starts from the latest values, so a correction changes only what is wrong."""
+    if d is None:
+        return {}
+    return {k: ("true" if v is True else "false" if v is False else str(v))
+            for k, v in d.values.items()}
+
+
+def _shown(row: Row, d: Declaration | None) -> dict[str, str]:
+    if d is None:
+        return {}
+    out = {}
+    for f in row.fields:
+        if f.name not in d.values:
+            continue
+        v = d.values[f.name]
+        text = ("是" if v else "否") if isinstance(v, bool) else (
+            f"{v:g}" if isinstance(v, float) else str(v))
+        out[f.name] = f"{text} {f.unit}" if f.unit and not isinstance(v, bool) else text
+    return out
+
+
+def _rate(row: Row, d: Declaration | None) -> str | None:
+    if d is None or row.ratio is None:
+        return None
+    part, whole = d.values.get(row.ratio.numerator), d.values.get(row.ratio.denominator)
+    if not isinstance(part, int | float) or not isinstance(whole, int | float) or not whole:
+        return None
+    return f"{100 * part / whole:.1f}%（要求 ≥ {row.ratio.threshold_pct:g}%）"
+
+
+def _escape(text: str) -> str:
+    return str(markupsafe.escape(text))
