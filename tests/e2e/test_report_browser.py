@@ -20,18 +20,15 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
-
-from ingest.schema.migrate import migrate
-from scg.localsvc.process import free_port
-
-# The community builder is shared with the ingest tests.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ingest"))
 from acceptance_support import (
     AS_OF,
     COMMUNITY,
     populate,
     qingzhou_declarations,
 )
+
+from ingest.schema.migrate import migrate
+from scg.localsvc.process import free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
