@@ -1,7 +1,7 @@
 """Tier catalogues as data: the rows of the provincial acceptance tables (and the DB37/T
 3890.3-2020 weighted score), read from `catalogues/*.yaml` and validated at load.
 
-A row is `measured` (its verdict comes from indicator ids of INDICATORS.md, computed from
+A row is `measured` (its verdict comes from indicator ids of docs/indicators.md, computed from
 the devices) or `declared` (an authorised user enters the values in `fields`, with
 evidence when `evidence_required`).
 """
@@ -26,7 +26,7 @@ CATALOGUE_DIR: Final = Path(__file__).with_name("catalogues")
 #: Catalogue name -> file in CATALOGUE_DIR.
 FILES: Final = {"basic": "basic.yaml", "growth": "growth.yaml",
                 "benchmark": "benchmark.yaml", "db37": "db37_3890_3.yaml"}
-#: Indicator ids INDICATORS.md names that no evaluator computes yet: a catalogue may link
+#: Indicator ids docs/indicators.md names that no evaluator computes yet: a catalogue may link
 #: them (the report then says the figure has no data) but nothing else outside the registry.
 NOT_YET_COMPUTED: Final = frozenset({"lighting_energy_saving"})
 KNOWN_INDICATORS: Final = frozenset(INDICATOR_IDS) | NOT_YET_COMPUTED
@@ -70,7 +70,7 @@ class Measure:
 
     `basis` is the tier whose figure is read from the result (tiers may count differently:
     charging functions, throw-detection floors); `threshold` None means the basis tier's
-    own threshold (`ingest/indicators/thresholds.yaml`), so basic and growth rows keep a
+    own threshold (`indicators/thresholds.yaml`), so basic and growth rows keep a
     single source; benchmark and DB37 rows give their own.
     """
 
@@ -290,7 +290,7 @@ class _Parser:
     def measures(self, raw: Any, where: str, tier: str) -> tuple[Measure, ...]:
         if not isinstance(raw, list) or not raw:
             self.problem(f"{where}measures", "a measured row needs a list of "
-                         "{indicator: id} (ids of INDICATORS.md)")
+                         "{indicator: id} (ids of docs/indicators.md)")
             return ()
         out: list[Measure] = []
         for i, m in enumerate(raw):

@@ -1,7 +1,7 @@
 """Measured indicators: pure evaluators over device facts, thresholds as data, SQL loaders.
 
 Every result carries its numerator, denominator, window and the devices behind it, so an
-assessor can check a figure by hand (see INDICATORS.md for the definitions).
+assessor can check a figure by hand (see docs/indicators.md for the definitions).
 """
 
 from indicators.charging import (

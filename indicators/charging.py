@@ -9,7 +9,7 @@ numerator — compounds with at least one answering station that SHOWED all of t
 functions in the window (default 7 days). The result carries both in `tiers`; the headline
 numerator is the basic tier's.
 
-A function is shown (INDICATORS.md: "reported such an event or passed the function
+A function is shown (docs/indicators.md: "reported such an event or passed the function
 self-test in the window, not merely declared") by:
   auto power-off — `charge_stopped` with reason `full` or `over_power`;
   timed charging — `charge_stopped` with reason `timer`;
@@ -30,7 +30,7 @@ from indicators.states import EffectiveState
 from indicators.thresholds import thresholds_for
 
 INDICATOR_ID: Final = "smart_charging_compounds"
-#: INDICATORS.md: the window of the shown functions, default 7 days.
+#: docs/indicators.md: the window of the shown functions, default 7 days.
 CHARGING_WINDOW: Final = timedelta(days=7)
 AUTO_POWER_OFF: Final = "auto_power_off"
 TIMED_CHARGING: Final = "timed_charging"

@@ -6,7 +6,7 @@ within the window (default 48 h). Denominator: the community's DECLARED househol
 — not the number of meters, which would hide the households that have none. Without a
 declared count the figure has no denominator: status `no_data`, with the reason.
 
-The reading decides, not the state: INDICATORS.md asks for a meter that "returned a valid
+The reading decides, not the state: docs/indicators.md asks for a meter that "returned a valid
 reading within the window", so a meter offline now whose last valid reading is inside the
 window still counts (it is listed in `details.counted_not_online`), and an online meter
 that returned nothing valid in the window does not.
@@ -27,7 +27,7 @@ from indicators.thresholds import thresholds_for
 INDICATOR_ID: Final = "energy_collection_rate"
 #: The metric a collected meter must return: total forward active energy.
 ENERGY_METRIC: Final = "energy_import_kwh"
-#: INDICATORS.md: "a valid reading within the window (default 48 h)".
+#: docs/indicators.md: "a valid reading within the window (default 48 h)".
 ENERGY_WINDOW: Final = timedelta(hours=48)
 #: Why a meter's household is not counted, in the order they are tried.
 REASONS: Final = ("no_household", "not_remote", "unknown", "offline", "silent")

@@ -181,7 +181,7 @@ async def charging_indicators(conn: Connection, community: str, as_of: datetime,
 
 async def fire_indicators(conn: Connection, community: str, as_of: datetime,
                           window: timedelta | None) -> list[IndicatorResult]:
-    """Fire-hazard detection then fire alarm coverage, in INDICATORS.md order."""
+    """Fire-hazard detection then fire alarm coverage, in docs/indicators.md order."""
     facts = await load_fire_facts(conn, community, as_of)
     span = window or DEFAULT_WINDOW
     return [fire_hazard_compounds(facts.compounds, facts.hazard_devices, as_of, span),

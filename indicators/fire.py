@@ -25,7 +25,7 @@ from indicators.thresholds import thresholds_for
 
 ALARM_COVERAGE: Final = "fire_alarm_coverage"
 HAZARD_COMPOUNDS: Final = "fire_hazard_compounds"
-#: In the order INDICATORS.md lists them.
+#: In the order docs/indicators.md lists them.
 FIRE_INDICATORS: Final = (HAZARD_COMPOUNDS, ALARM_COVERAGE)
 #: Zone condition events of the fire-alarm gateway (data.zone says which zone).
 ZONE_CONDITIONS: Final = ("zone_fire", "zone_fault", "zone_supervisory", "zone_disabled")

@@ -78,7 +78,7 @@ Group = Callable[[Connection, str, datetime, timedelta | None],
                  Awaitable[list[IndicatorResult]]]
 
 #: The measured indicators computed so far, in the order the API returns them: lighting,
-#: video, then the rest in INDICATORS.md order. New groups go at the end.
+#: video, then the rest in docs/indicators.md order. New groups go at the end.
 GROUPS: Final[tuple[tuple[tuple[str, ...], Group], ...]] = (
     ((lighting.INDICATOR_ID,), _lighting_group),
     (VIDEO_INDICATORS, _video_group),

@@ -51,7 +51,7 @@ from indicators.throw import ThrowCameraFact, highrise_throw_coverage
 Connection = Any  # asyncpg.Connection; asyncpg ships no type information
 Record = Any
 
-#: In INDICATORS.md order.
+#: In docs/indicators.md order.
 SAFETY_INDICATORS: Final = (EBIKE, THROW, ACCESS_CONTROL, PERIMETER, RESPONSE_RATE,
                             COVERAGE)
 SAFETY_KINDS: Final = ("elevator", "ebike_detector", "elevator_controller", "throw_camera",

@@ -1,4 +1,4 @@
-"""The five video indicators of INDICATORS.md as pure functions of camera facts:
+"""The five video indicators of docs/indicators.md as pure functions of camera facts:
 key-position coverage, networked rate (联网率), intact rate (完好率), picture-out rate
 (出图率) and record compliance (合规率).
 
@@ -31,11 +31,11 @@ NETWORKED_RATE: Final = "video_networked_rate"
 INTACT_RATE: Final = "video_intact_rate"
 PICTURE_OUT_RATE: Final = "video_picture_out_rate"
 RECORD_COMPLIANCE: Final = "video_record_compliance"
-#: In the order INDICATORS.md lists them.
+#: In the order docs/indicators.md lists them.
 VIDEO_INDICATORS: Final = (KEY_COVERAGE, NETWORKED_RATE, INTACT_RATE, PICTURE_OUT_RATE,
                            RECORD_COMPLIANCE)
 
-#: A probe older than this does not show the picture is out now (INDICATORS.md: 1 h).
+#: A probe older than this does not show the picture is out now (docs/indicators.md: 1 h).
 DEFAULT_PROBE_PERIOD: Final = timedelta(hours=1)
 #: A probe slower than this did not return the picture "within the timeout" (10 s).
 DEFAULT_PROBE_TIMEOUT: Final = timedelta(seconds=10)

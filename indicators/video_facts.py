@@ -1,7 +1,7 @@
 """What the video indicators know about a camera, and the two judgements they share:
 is the camera networked (联网), and is it intact (完好).
 
-Networked follows INDICATORS.md: "registered and answering the gateway (ONVIF reachable
+Networked follows docs/indicators.md: "registered and answering the gateway (ONVIF reachable
 with valid credentials)". The edge reports `degraded` both for a camera that answers with
 a bad picture or an open tamper / video-loss fault (it IS networked: the platform reaches
 it) and for one that refuses our credentials or whose clock skew defeats authentication

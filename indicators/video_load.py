@@ -118,7 +118,7 @@ def _probe(row: Record | None) -> ProbeFact | None:
 
 async def video_indicators(conn: Connection, community: str, as_of: datetime,
                            window: timedelta) -> list[IndicatorResult]:
-    """The five video indicators of `community` as of `as_of`, in INDICATORS.md order."""
+    """The five video indicators of `community` as of `as_of`, in docs/indicators.md order."""
     facts = await load_video_facts(conn, community, as_of)
     notes = sorted({n for v in facts.records for n in v.notes})
     return [
