@@ -5,6 +5,10 @@ persistent MQTT v5 session, so the broker keeps (and redelivers) everything not 
 acknowledged while ingest is down, restarting or failing to write. Messages cross to
 asyncio with `call_soon_threadsafe`; a batcher groups them, `write_batch` commits them,
 and only then are their PUBACKs sent. A duplicate redelivery is dropped by `(gateway, seq)`.
+
+No message content can stop it: whatever fails while decoding or writing one message sets
+that message aside in `dead_letters`, acknowledged like the rest (`ingest.isolation`); only
+an unreachable or failing database is waited out, and a lost broker is reconnected by paho.
 """
 
 from __future__ import annotations
@@ -24,11 +28,12 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from ingest.messages import Received, decode_message
+from ingest.isolation import PendingBatch, is_database_trouble, write_setting_aside_poison
+from ingest.messages import decode_message
 from ingest.schema.dsn import redact
 from ingest.schema.migrate import pending
-from ingest.writer import WriteResult, write_batch
-from telemetry import DEFAULT_LIMITS, UPLINK_FILTER, EnvelopeError, Limits
+from ingest.writer import WriteResult
+from telemetry import DEFAULT_LIMITS, UPLINK_FILTER, Limits
 
 log = logging.getLogger(__name__)
 
@@ -287,26 +292,32 @@ class Consumer:
         return batch, False
 
     async def _write(self, pool: asyncpg.Pool, batch: list[_Delivery]) -> bool:
-        """Commit the batch, retrying with backoff on database trouble; False if stopped."""
+        """Commit the batch, retrying with backoff on database trouble; False if stopped.
+
+        A message whose content makes decoding or writing fail is set aside as a dead
+        letter (`ingest.isolation`) and acknowledged with the rest; only trouble with the
+        database itself keeps the batch unacknowledged.
+        """
         self.counters.received += len(batch)
         lim = self.settings.limits
-        received = [decode_message(d.topic, d.payload, now=d.received_at, limits=lim)
-                    for d in batch]
+        # decode_message never raises: a decoder failure comes back as the message's error.
+        pending = PendingBatch([decode_message(d.topic, d.payload, now=d.received_at,
+                                               limits=lim) for d in batch])
         delay = self.settings.retry_min
         while True:
             try:
-                result = await self._write_isolating_poison(pool, received)
+                result = await write_setting_aside_poison(pool, pending)
                 break
             except Exception as exc:
                 self.counters.db_errors += 1
                 if not self._db_failing:
                     log.error("database write failed (%s: %s); keeping %d messages "
                               "unacknowledged and retrying", type(exc).__name__, exc,
-                              len(batch), exc_info=not _is_transient(exc))
+                              len(pending.todo), exc_info=not is_database_trouble(exc))
                     self._db_failing = True
                 if self._stopping.is_set():
                     log.warning("stopping with %d messages unwritten; the broker redelivers "
-                                "them on the next start", len(batch))
+                                "them on the next start", len(pending.todo))
                     return False
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), delay)
@@ -324,40 +335,6 @@ class Consumer:
         c.totals.add(result)
         return True
 
-    async def _write_isolating_poison(self, pool: asyncpg.Pool,
-                                      received: list[Received]) -> WriteResult:
-        """Write the batch; if the database refuses its content, find the culprit.
-
-        A value PostgreSQL cannot store (a NUL character in text, say) would otherwise fail
-        the same batch forever and stall the stream: each message is then written alone, and
-        one the database still refuses becomes a dead letter.
-        """
-        try:
-            async with pool.acquire() as conn:
-                return await write_batch(conn, received)
-        except Exception as exc:
-            if not _is_poison(exc) or (len(received) == 1 and received[0].error is not None):
-                raise
-            log.warning("the database refused a batch of %d messages (%s); writing them one "
-                        "by one to find the bad ones", len(received), exc)
-        total = WriteResult()
-        for msg in received:
-            async with pool.acquire() as conn:
-                try:
-                    total.add(await write_batch(conn, [msg]))
-                    continue
-                except Exception as exc:
-                    if not _is_poison(exc):
-                        raise
-                    reason = (f"the database refused this message: {type(exc).__name__}: "
-                              f"{exc}; fix the sender (values must be storable as text / JSON)")
-                rejected = Received(msg.topic, msg.payload, msg.received_at,
-                                    error=EnvelopeError("db_rejected", reason),
-                                    parsed_topic=msg.parsed_topic)
-                total.add(await write_batch(conn, [rejected]))
-        total.messages = len(received)
-        return total
-
     def _ack(self, batch: list[_Delivery]) -> None:
         client = self._client
         assert client is not None
@@ -374,16 +351,3 @@ class Consumer:
                  "%d duplicates, %d dead letters, %d gateway statuses, %d alarms opened, "
                  "%d database errors", c.received, c.written, c.items, c.duplicates,
                  c.dead_letters, c.statuses, c.totals.alarms_opened, c.db_errors)
-
-
-def _is_poison(exc: BaseException) -> bool:
-    """True when retrying cannot help: the data itself is what the database refuses."""
-    if isinstance(exc, asyncpg.PostgresError):
-        return (exc.sqlstate or "")[:2] in ("22", "23")  # data exception, integrity violation
-    # asyncpg refuses to encode some values client-side with a ValueError subclass.
-    return isinstance(exc, TypeError | ValueError)
-
-
-def _is_transient(exc: BaseException) -> bool:
-    return isinstance(exc, OSError | asyncpg.PostgresError | asyncpg.InterfaceError
-                      | TimeoutError)

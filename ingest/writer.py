@@ -6,6 +6,9 @@ recognised and its items are not written twice.
 
 Events of severity alarm or critical become alarms in the same transaction
 (`ingest.alarms`), so an alarm is stored exactly when its event is.
+
+A rejected message is one `dead_letters` row whatever it contains (`ingest.dead_letters`):
+a whole-message fault with its code, or a valid envelope's rejected items summarised.
 """
 
 from __future__ import annotations
@@ -19,6 +22,13 @@ from typing import Any
 import asyncpg
 
 from ingest.alarms import concerns_alarms, record_alarms
+from ingest.dead_letters import (
+    ITEMS_REJECTED,
+    InternalError,
+    details_json,
+    storable,
+    summarise_rejections,
+)
 from ingest.messages import Received
 from telemetry import DeviceState, Envelope, Event, ItemRejection, Probe, Reading, StateChange
 
@@ -55,7 +65,11 @@ class _DeviceSeen:
 
 
 async def write_batch(conn: asyncpg.Connection, messages: Sequence[Received]) -> WriteResult:
-    """Store `messages` atomically; return counts. Raises only on database errors.
+    """Store `messages` atomically; return counts.
+
+    Raises when the database fails or refuses a value, and on any fault of this code with
+    an odd message; the consumer then writes the batch message by message and sets aside
+    the one that fails (`ingest.isolation`).
 
     Items for devices that are not in the inventory are stored like any other: the
     inventory decides what counts in indicators and device lists, not what is kept, so an
@@ -86,14 +100,16 @@ async def write_batch(conn: asyncpg.Connection, messages: Sequence[Received]) ->
         for msg in messages:
             if msg.error is not None:
                 t = msg.parsed_topic
-                dead.append((msg.received_at, msg.topic, t.community if t else None,
-                             t.gateway if t else None, None, msg.error.code, str(msg.error),
-                             msg.payload, None))
+                error = msg.error
+                details = error.details if isinstance(error, InternalError) else None
+                dead.append(_dead_letter(msg, t.community if t else None,
+                                         t.gateway if t else None, None, error.code,
+                                         str(error), None, details))
         if dead:
             await conn.copy_records_to_table(
                 "dead_letters", records=dead,
                 columns=["received_at", "topic", "community", "gateway", "seq", "code",
-                         "reason", "payload", "item_index"])
+                         "reason", "payload", "item_index", "details"])
         result.dead_letters = len(dead)
         # Last: the alarm step holds a lock until commit, so it should be short.
         alarms = await record_alarms(conn, alarm_events)
@@ -163,10 +179,10 @@ async def _write_items(conn: asyncpg.Connection,
                 t = item.since if item.state in _SEEN_STATES else None
             if t is not None and (seen.last_seen is None or t > seen.last_seen):
                 seen.last_seen = t
-        for rej in rejected:
-            raw = json.dumps(rej.raw, ensure_ascii=False, default=str).encode()
-            dead.append((msg.received_at, msg.topic, c, g, env.seq, "item_rejected",
-                         rej.reason, raw, rej.index))
+        if rejected:
+            reason, details = summarise_rejections(rejected, len(env.items) + len(rejected))
+            dead.append(_dead_letter(msg, c, g, env.seq, ITEMS_REJECTED, reason,
+                                     rejected[0].index, details))
         result.rejected_items += len(rejected)
 
     for table, records, columns in (
@@ -190,6 +206,16 @@ async def _write_items(conn: asyncpg.Connection,
                ON CONFLICT (community, gateway) DO UPDATE
                SET last_envelope = GREATEST(g.last_envelope, EXCLUDED.last_envelope)""",
             [k[0] for k in keys], [k[1] for k in keys], [gateways[k] for k in keys])
+
+
+def _dead_letter(msg: Received, community: str | None, gateway: str | None, seq: int | None,
+                 code: str, reason: str, item_index: int | None,
+                 details: dict[str, Any] | None) -> tuple[Any, ...]:
+    """One `dead_letters` row. The payload is the message as received (bytea takes any
+    bytes); text goes through `storable`, so the row itself can always be written.
+    `item_index` is the first rejected item's index for `items_rejected`, else null."""
+    return (msg.received_at, storable(msg.topic), community, gateway, seq, code,
+            storable(reason), msg.payload, item_index, details_json(details))
 
 
 async def _upsert_device_status(conn: asyncpg.Connection,

@@ -48,7 +48,7 @@ def test_malformed_and_misaddressed_messages_are_dead_lettered_mid_stream(
         "SELECT code, item_index, reason FROM dead_letters ORDER BY id")) and len(rows) == 3
         and rows, "three dead letters")
     codes = sorted((code, index) for code, index, _ in letters)
-    assert codes == [("item_rejected", "1"), ("malformed_json", ""), ("topic_mismatch", "")]
+    assert codes == [("items_rejected", "1"), ("malformed_json", ""), ("topic_mismatch", "")]
     reasons = " | ".join(r for *_, r in letters)
     assert "'other'" in reasons and "finite number" in reasons
     good = c.rows("SELECT device, value FROM readings WHERE gateway = 'rogue' ORDER BY device")

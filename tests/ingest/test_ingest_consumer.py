@@ -9,14 +9,13 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
 import pytest
+from consumer_support import Running, at_least, count, eq, settings, true
 from ingest_support import Publisher, envelope, reading, wait_until
 
-from ingest.consumer import Consumer, ConsumerSettings
 from scg.localsvc import Mosquitto
 from scg.localsvc.process import spawn, stop
 from telemetry import uplink_topic
@@ -26,63 +25,14 @@ TOPIC = uplink_topic("demo", "demo-gw1", "telemetry")
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def publisher(broker: Mosquitto) -> Iterator[Publisher]:
-    p = Publisher(broker.host, broker.port)
-    yield p
-    p.close()
-
-
-@pytest.fixture
-async def db(migrated: str) -> AsyncIterator[asyncpg.Connection]:
-    c = await asyncpg.connect(migrated)
-    yield c
-    await c.close()
-
-
-def settings(dsn: str, broker: Mosquitto, **kw: object) -> ConsumerSettings:
-    options: dict[str, object] = {"batch_wait": 0.02, "retry_min": 0.05, "retry_max": 0.2}
-    options.update(kw)
-    return ConsumerSettings(database_url=dsn, broker_host=broker.host, broker_port=broker.port,
-                            **options)  # type: ignore[arg-type]
-
-
-class Running:
-    """An in-process consumer task that the test can stop gracefully."""
-
-    def __init__(self, s: ConsumerSettings) -> None:
-        self.consumer = Consumer(s)
-        self.task: asyncio.Task[None] | None = None
-
-    async def __aenter__(self) -> Consumer:
-        self.task = asyncio.create_task(self.consumer.run())
-        async with asyncio.timeout(10):
-            waiter = asyncio.create_task(self.consumer.wait_subscribed())
-            done, _ = await asyncio.wait({waiter, self.task}, return_when=asyncio.FIRST_COMPLETED)
-            if self.task in done:
-                waiter.cancel()
-                self.task.result()  # raises what stopped it
-        return self.consumer
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.consumer.stop()
-        assert self.task is not None
-        async with asyncio.timeout(10):
-            await self.task
-
-
-async def count(db: asyncpg.Connection, table: str) -> int:
-    return int(await db.fetchval(f"SELECT count(*) FROM {table}"))
-
-
 async def test_published_envelopes_are_written_and_counted(
         migrated: str, broker: Mosquitto, publisher: Publisher, db: asyncpg.Connection) -> None:
     async with Running(settings(migrated, broker)) as consumer:
         for seq in range(1, 21):
             await asyncio.to_thread(publisher.publish, TOPIC,
                                     envelope(seq, [reading("light-001"), reading("light-002")]))
-        await wait_until(lambda: _eq(count(db, "received_envelopes"), 20), what="20 envelopes")
-        await wait_until(lambda: _true(consumer.counters.acked == 20), what="20 acks")
+        await wait_until(lambda: eq(count(db, "received_envelopes"), 20), what="20 envelopes")
+        await wait_until(lambda: true(consumer.counters.acked == 20), what="20 acks")
     assert await count(db, "readings") == 40
     c = consumer.counters
     assert (c.received, c.written, c.duplicates, c.dead_letters, c.items) == (20, 20, 0, 0, 40)
@@ -94,7 +44,7 @@ async def test_topic_naming_another_community_is_dead_lettered_and_neighbours_ke
         publisher.publish(TOPIC, envelope(1, [reading("light-001")]))
         publisher.publish(TOPIC, envelope(2, [reading("light-002")], community="elsewhere"))
         publisher.publish(TOPIC, envelope(3, [reading("light-003")]))
-        await wait_until(lambda: _true(consumer.counters.acked == 3), what="3 acks")
+        await wait_until(lambda: true(consumer.counters.acked == 3), what="3 acks")
     devices = [r["device"] for r in await db.fetch("SELECT device FROM readings ORDER BY 1")]
     assert devices == ["light-001", "light-003"]
     dead = await db.fetchrow("SELECT topic, code, payload FROM dead_letters")
@@ -109,12 +59,13 @@ async def test_database_refusing_writes_delays_but_loses_nothing(
     async with Running(settings(migrated, broker)) as consumer:
         for seq in (1, 2, 3):
             publisher.publish(TOPIC, envelope(seq, [reading("light-001")]))
-        await wait_until(lambda: _true(consumer.counters.db_errors >= 2), what="failed writes")
+        await wait_until(lambda: true(consumer.counters.db_errors >= 2), what="failed writes")
         assert consumer.counters.acked == 0
         assert await count(db, "received_envelopes") == 0  # rolled back as a whole
         await db.execute("ALTER TABLE readings_away RENAME TO readings")
-        await wait_until(lambda: _true(consumer.counters.acked == 3), what="3 acks after repair")
+        await wait_until(lambda: true(consumer.counters.acked == 3), what="3 acks after repair")
     assert await count(db, "readings") == 3
+    assert await count(db, "dead_letters") == 0  # waited out, not set aside
 
 
 async def test_a_value_the_database_refuses_becomes_a_dead_letter_not_a_stall(
@@ -123,7 +74,7 @@ async def test_a_value_the_database_refuses_becomes_a_dead_letter_not_a_stall(
         publisher.publish(TOPIC, envelope(1, [reading("light-001")]))
         publisher.publish(TOPIC, envelope(2, [reading("light-\x00-nul")]))
         publisher.publish(TOPIC, envelope(3, [reading("light-003")]))
-        await wait_until(lambda: _true(consumer.counters.acked == 3), what="3 acks")
+        await wait_until(lambda: true(consumer.counters.acked == 3), what="3 acks")
     devices = [r["device"] for r in await db.fetch("SELECT device FROM readings ORDER BY 1")]
     assert devices == ["light-001", "light-003"]
     dead = await db.fetchrow("SELECT code, reason FROM dead_letters")
@@ -137,12 +88,12 @@ async def test_after_a_graceful_stop_nothing_is_redelivered(
     async with Running(s) as first:
         for seq in range(1, 11):
             publisher.publish(TOPIC, envelope(seq, [reading("light-001")]))
-        await wait_until(lambda: _true(first.counters.acked == 10), what="10 acks")
+        await wait_until(lambda: true(first.counters.acked == 10), what="10 acks")
     async with Running(s) as second:
         # The broker delivers a session's backlog before new messages: once the marker is
         # in, any unacknowledged message would have come back as a duplicate.
         publisher.publish(TOPIC, envelope(11, [reading("marker")]))
-        await wait_until(lambda: _eq(count(db, "received_envelopes"), 11), what="the marker")
+        await wait_until(lambda: eq(count(db, "received_envelopes"), 11), what="the marker")
     assert second.counters.duplicates == 0
     assert second.counters.received == 1
 
@@ -155,7 +106,7 @@ async def test_messages_published_while_ingest_is_stopped_arrive_on_restart(
     for seq in range(1, 31):
         publisher.publish(TOPIC, envelope(seq, [reading("light-001")]))
     async with Running(s):
-        await wait_until(lambda: _eq(count(db, "received_envelopes"), 30), what="30 envelopes")
+        await wait_until(lambda: eq(count(db, "received_envelopes"), 30), what="30 envelopes")
 
 
 async def test_consumer_rides_out_a_broker_restart(
@@ -164,14 +115,14 @@ async def test_consumer_rides_out_a_broker_restart(
         before = Publisher(broker.host, broker.port)
         before.publish(TOPIC, envelope(1, [reading("light-001")]))
         before.close()
-        await wait_until(lambda: _true(consumer.counters.acked == 1), what="the first ack")
+        await wait_until(lambda: true(consumer.counters.acked == 1), what="the first ack")
         await asyncio.to_thread(broker.restart)
         # Published before ingest is back: the broker restored ingest's session from disk
         # and queues for it.
         after = Publisher(broker.host, broker.port)
         after.publish(TOPIC, envelope(2, [reading("light-001")]))
         after.close()
-        await wait_until(lambda: _eq(count(db, "received_envelopes"), 2), within=15,
+        await wait_until(lambda: eq(count(db, "received_envelopes"), 2), within=15,
                          what="the envelope published across the restart")
     assert consumer.counters.duplicates == 0
 
@@ -226,7 +177,7 @@ async def test_killed_ingest_restarted_stores_every_envelope_exactly_once(
         feeder = threading.Thread(target=feed_until_halted)
         feeder.start()
         try:
-            await wait_until(lambda: _at_least(count(db, "received_envelopes"), 100),
+            await wait_until(lambda: at_least(count(db, "received_envelopes"), 100),
                              what="100 envelopes before the crash")
             proc.send_signal(signal.SIGKILL)  # mid-stream: no flush, no acks for what is in hand
             proc.wait(5)
@@ -238,20 +189,8 @@ async def test_killed_ingest_restarted_stores_every_envelope_exactly_once(
         total = sent[0]
         proc = _start_ingest(migrated, broker, log, *extra)
         await _wait_log(log, "subscribed", proc, after=mark)
-        await wait_until(lambda: _eq(count(db, "received_envelopes"), total), within=20,
+        await wait_until(lambda: eq(count(db, "received_envelopes"), total), within=20,
                          what=f"{total} envelopes after the restart")
     finally:
         stop(proc)
     assert await count(db, "readings") == total * per
-
-
-async def _eq(value: object, expected: int) -> bool:
-    return await value == expected  # type: ignore[misc]
-
-
-async def _at_least(value: object, minimum: int) -> bool:
-    return await value >= minimum  # type: ignore[misc,operator]
-
-
-async def _true(value: bool) -> bool:
-    return value

@@ -50,11 +50,18 @@ async def test_a_bad_item_is_dead_lettered_and_its_neighbours_are_stored(
     devices = [r["device"] for r in await conn.fetch("SELECT device FROM readings ORDER BY 1")]
     assert devices == ["light-001", "light-002"]
     dead = await conn.fetchrow("SELECT * FROM dead_letters")
-    assert dead["code"] == "item_rejected"
-    assert dead["item_index"] == 1
-    assert dead["seq"] == 3
-    assert dead["reason"] == "item 1: reading value must be a finite number, got 'high'"
-    assert json.loads(dead["payload"])["device"] == "light-009"
+    assert (dead["code"], dead["item_index"], dead["seq"]) == ("items_rejected", 1, 3)
+    assert dead["reason"] == (
+        "items_rejected: 1 of 3 items (reading value must be a finite number ×1); first: "
+        "item 1: reading value must be a finite number, got 'high'; the other 2 were stored")
+    assert dead["payload"] == payload  # the message as received
+    assert json.loads(dead["details"]) == {
+        "items": 3, "rejected": 1,
+        "by_reason": [{"reason": "reading value must be a finite number", "count": 1}],
+        "first": [{"index": 1,
+                   "reason": "item 1: reading value must be a finite number, got 'high'",
+                   "item": '{"kind":"reading","device":"light-009","metric":"power_w",'
+                           '"time":"2026-11-23T08:00:00Z","value":"high"}'}]}
     assert await conn.fetchval("SELECT rejected FROM received_envelopes") == 1
 
 
@@ -78,6 +85,7 @@ async def test_whole_message_rejections_keep_code_reason_topic_and_payload(
     assert rows[1]["payload"] == b"{not json"
     assert rows[2]["community"] is None
     assert all(r["item_index"] is None for r in rows)
+    assert await conn.fetchval("SELECT count(*) FROM dead_letters WHERE details IS NULL") == 3
 
 
 async def test_last_seen_never_moves_backwards(conn: asyncpg.Connection) -> None:
