@@ -13,7 +13,8 @@ from acceptance_support import AS_OF, COMMUNITY, populate, qingzhou_declarations
 
 from acceptance.report import AcceptanceReport, build_report
 
-SEED = Path("/work/shared/seeds/growth-tier-acceptance-qingzhou-2024.txt")
+#: The published table, kept as test data (its first line names where it comes from).
+SEED = Path(__file__).parent / "data" / "growth-tier-acceptance-qingzhou-2024.txt"
 
 #: 本社区完成情况 of the measured rows as published (whitespace aside), clause by clause.
 PUBLISHED: dict[str, tuple[str, ...]] = {
@@ -56,8 +57,6 @@ async def report(migrated: str) -> AcceptanceReport:
 
 
 def test_the_quoted_published_texts_are_in_the_seed() -> None:
-    if not SEED.exists():
-        pytest.skip(f"{SEED} is not on this machine")
     seed = _flat(SEED.read_text(encoding="utf-8"))
     for row, clauses in PUBLISHED.items():
         for clause in clauses:
