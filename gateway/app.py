@@ -8,6 +8,7 @@ never takes down the gateway or the other drivers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import sqlite3
@@ -21,7 +22,7 @@ from gateway.config import ConfigError, GatewayConfig
 from gateway.health import Health
 from gateway.rules import Commander, RuleEngine, command_problems
 from gateway.rules.actions import commander_for
-from gateway.spool import Spool
+from gateway.spool import PRIORITY_EVENT, Spool
 from gateway.uplink import Uplink
 from telemetry import Item, Reading
 from telemetry.backoff import Backoff
@@ -31,6 +32,9 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
 _CLOCK_JUMP = timedelta(seconds=2)
+
+#: Item kinds, each with a drop counter among the self-readings.
+ITEM_KINDS = ("reading", "event", "state", "probe")
 
 
 def _utc_now() -> datetime:
@@ -82,6 +86,11 @@ class GatewaySink:
         """An item the gateway itself made (a rule's linkage event): to the spool only."""
         self._put(item)
 
+    def own(self, reading: Reading) -> None:
+        """A reading about the gateway itself: to the spool only, ahead of device readings,
+        so that a full spool does not drop the counts of what it dropped."""
+        self._put(reading, PRIORITY_EVENT)
+
     def observe(self, observation: Observation) -> None:
         change = self.health.observe(observation, self.now())
         if change is not None:
@@ -92,14 +101,16 @@ class GatewaySink:
         for change in self.health.tick(self.now()):
             self._put(change)
 
-    def _put(self, item: Item) -> None:
+    def _put(self, item: Item, priority: int | None = None) -> None:
         try:
-            self.spool.put(item)
+            self.spool.put(item, priority=priority)
         except Exception:
-            # A full disk must not crash the drivers; say so once per stretch of failures.
+            # Not a full disk (the spool keeps items in memory through that): a spool file
+            # that is no longer a database, or an item that cannot be encoded. The drivers
+            # must go on; say so once per stretch of failures.
             if not self._failing:
-                log.exception("cannot write to the spool %s; items are kept in memory until "
-                              "it works again", self.spool.path)
+                log.exception("cannot put items into the spool %s; they are lost until it "
+                              "works again", self.spool.path)
             self._failing = True
         else:
             if self._failing:
@@ -140,6 +151,11 @@ class Gateway:
         self.uplink = Uplink(config.uplink, config.community, config.gateway, self.spool,
                              batch_items=config.spool.batch_items,
                              max_inflight=config.spool.max_inflight)
+        # Self-readings at start, on every (re)connect, and when the spool stops and starts
+        # being writable: the centre learns what an outage or a full disk cost, and when.
+        self._report_due = asyncio.Event()
+        self.uplink.on_connected = self._report_due.set
+        self.spool.on_writable_change = self._report_due.set
         #: How many times each driver has been restarted after a crash.
         self.restarts: dict[str, int] = dict.fromkeys(self.drivers, 0)
         self._signalled: int | None = None
@@ -237,19 +253,43 @@ class Gateway:
             self.sink.tick()
 
     async def _report_self(self) -> None:
-        """Readings about the gateway itself, with the gateway's id as device id."""
+        """Readings about the gateway itself, with the gateway's id as device id: at start,
+        every `self_report_every` seconds, and when asked (`_report_due`)."""
+        self._report_due.set()
         while True:
-            await asyncio.sleep(self.self_report_every)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._report_due.wait(), self.self_report_every)
+            self._report_due.clear()
             self.report_self()
 
     def report_self(self) -> None:
-        """Put one set of self-readings into the spool now."""
+        """Put one set of self-readings into the spool now.
+
+        They count what the spool dropped; writing them into a full spool may itself push
+        out a few more readings, and then a second set carries the final counts.
+        """
+        self.spool.flush()
+        dropped = self.spool.stats().dropped_total
+        self._put_self_readings()
+        self.spool.flush()
+        if self.spool.stats().dropped_total != dropped:
+            self._put_self_readings()
+
+    def _put_self_readings(self) -> None:
+        """Readings of a device named like the gateway: items and bytes in the spool; items
+        it dropped (byte cap reached, or memory bound reached while its disk was full) in
+        all and per kind, ever since the spool file was made; whether the spool can be
+        written (0 while the disk is full); whether the uplink is connected."""
         stats = self.spool.stats()
         now = self.clock()
-        for metric, value in (("spool_items", stats.items), ("spool_bytes", stats.bytes),
-                              ("spool_dropped_total", stats.dropped_total),
-                              ("uplink_connected", int(self.uplink.connected))):
-            self.sink.emit(Reading(self.config.gateway, metric, now, float(value)))
+        values = {"spool_items": stats.items, "spool_bytes": stats.bytes,
+                  "spool_dropped_total": stats.dropped_total,
+                  **{f"spool_dropped_{kind}s_total": stats.dropped.get(kind, 0)
+                     for kind in ITEM_KINDS},
+                  "spool_writable": int(stats.writable),
+                  "uplink_connected": int(self.uplink.connected)}
+        for metric, value in values.items():
+            self.sink.own(Reading(self.config.gateway, metric, now, float(value)))
 
 
 async def run_gateway(config: GatewayConfig) -> None:

@@ -19,8 +19,12 @@ duplicates by `(gateway, seq)`.
 
 Byte cap: when the items exceed `max_bytes`, the oldest waiting items of the lowest
 priority go first (readings and probes, then ordinary events, then alarms, state
-changes last). Items already in an envelope are not dropped. What was dropped is
-counted per item kind in the file itself, so the count survives restarts.
+changes last) until the spool is a twentieth of the cap (at most 1 MiB) below it, so a
+full spool is not trimmed again by every small write. Items already in an envelope are
+not dropped. What was dropped is counted per item kind in the file itself, so the count
+survives restarts.
+
+A file that cannot be written (disk full) stops nothing: see `gateway.spool_memory`.
 
 All calls run on the caller's thread (the event loop); each is one short transaction.
 """
@@ -32,11 +36,12 @@ import contextlib
 import logging
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+from gateway.spool_memory import Holding, default_memory_bytes
 from telemetry import Event, Item, Severity, StateChange, encode_item, stream_for
 
 log = logging.getLogger(__name__)
@@ -48,6 +53,7 @@ PRIORITY_EVENT = 1
 PRIORITY_TELEMETRY = 0
 
 _ALARMS = (Severity.ALARM, Severity.CRITICAL)
+_CAP_SLACK_MAX = 1024 * 1024
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS items (
@@ -88,9 +94,13 @@ class Batch(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class SpoolStats:
+    """Items and bytes held (committed and in memory), items dropped per kind ever, and
+    whether the file can be written now."""
+
     items: int
     bytes: int
     dropped: dict[str, int] = field(default_factory=dict)
+    writable: bool = True
 
     @property
     def dropped_total(self) -> int:
@@ -105,14 +115,22 @@ class _Eviction:
 
 
 class Spool:
-    """The gateway's durable outbox. Not thread-safe: use it from one thread (the loop)."""
+    """The gateway's durable outbox. Not thread-safe: use it from one thread (the loop).
+
+    `memory_bytes` bounds what is held in memory while the file cannot be written (by
+    default a sixteenth of `max_bytes`, at most 32 MiB). `on_writable_change` is called when
+    writing starts failing and when it works again.
+    """
 
     def __init__(self, path: Path | str, max_bytes: int, *, flush_interval: float = 0.05,
-                 flush_items: int = 1000) -> None:
+                 flush_items: int = 1000, memory_bytes: int | None = None,
+                 retry_interval: float = 1.0) -> None:
         self.path = Path(path)
         self.max_bytes = max_bytes
+        self._slack = min(max_bytes // 20, _CAP_SLACK_MAX)  # trimmed below the cap by this
         self.flush_interval = flush_interval
         self.flush_items = flush_items
+        self.on_writable_change: Callable[[], None] | None = None
         #: Set whenever committed items are waiting to be batched; the uplink waits on it.
         self.ready = asyncio.Event()
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -120,7 +138,8 @@ class Spool:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
-        self._buffer: list[tuple[int, str, str, bytes]] = []
+        self._held = Holding(self.path, default_memory_bytes(max_bytes) if memory_bytes is None
+                             else memory_bytes, retry_interval)
         self._timer: asyncio.TimerHandle | None = None
         self._items, self._bytes = self._db.execute(
             "SELECT count(*), coalesce(sum(length(body)), 0) FROM items").fetchone()
@@ -132,10 +151,15 @@ class Spool:
 
     # ------------------------------------------------------------ writing
 
-    def put(self, item: Item) -> None:
-        """Queue `item`; it is committed within `flush_interval` or at `flush_items` items."""
-        self._buffer.append((priority_of(item), stream_for(item), item.kind, encode_item(item)))
-        if len(self._buffer) >= self.flush_items:
+    def put(self, item: Item, *, priority: int | None = None) -> None:
+        """Queue `item` (with its kind's priority unless `priority` is given); it is committed
+        within `flush_interval` or at `flush_items` items. Never raises for a full disk."""
+        held = self._held
+        held.buffer.add((priority_of(item) if priority is None else priority,
+                         stream_for(item), item.kind, encode_item(item)))
+        if held.trouble is not None:
+            self._add_drops(held.shed())  # the retry timer writes; no attempt per item
+        elif len(held.buffer) >= self.flush_items:
             self.flush()
         elif self._timer is None:
             try:
@@ -144,41 +168,73 @@ class Spool:
                 return  # no loop: the caller flushes (next_batch and close do too)
             self._timer = loop.call_later(self.flush_interval, self._timed_flush)
 
-    def flush(self) -> None:
-        """Commit the buffered items in one transaction, then enforce the byte cap."""
+    def flush(self) -> bool:
+        """Commit what is held in memory in one transaction, then enforce the byte cap.
+        Returns False when the file cannot be written now: the items stay in memory and
+        writing is retried every `retry_interval` seconds."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if not self._buffer:
-            return
-        rows = self._buffer
-        added = sum(len(r[3]) for r in rows)
-        with self._transaction():
-            self._db.executemany(
-                "INSERT INTO items (priority, stream, kind, body) VALUES (?, ?, ?, ?)", rows)
-            over = self._bytes + added - self.max_bytes
-            evicted = self._evict(over) if over > 0 else _Eviction()
+        if self._held.trouble is None and not self._held.buffer:
+            return True
+        return self._commit()
+
+    def _timed_flush(self) -> None:
+        self._timer = None
+        self.flush()
+
+    def _commit(self) -> bool:
+        held = self._held
+        rows, added = held.buffer.rows, held.buffer.bytes
+        drops = dict(held.unsaved_drops)
+        acks = sorted(held.pending_acks)
+        try:
+            with self._transaction():
+                if rows:
+                    self._db.executemany(
+                        "INSERT INTO items (priority, stream, kind, body) VALUES (?, ?, ?, ?)",
+                        rows)
+                self._count_drops(drops)
+                acked_items, acked_bytes = self._delete_batches(acks)
+                if not (rows or drops or acks):  # a retry with nothing else to write
+                    self._db.execute("UPDATE counters SET value = value "
+                                     "WHERE name = 'last_seq'")
+                over = self._bytes - acked_bytes + added - self.max_bytes
+                evicted = self._evict(over + self._slack) if over > 0 else _Eviction()
+        except sqlite3.OperationalError as exc:  # disk full, read-only, I/O error
+            self._failed(exc)
+            return False
         # Only now, with the transaction committed, do the in-memory counters move.
-        self._buffer = []
-        self._items += len(rows) - evicted.items
-        self._bytes += added - evicted.bytes
-        for kind, count in evicted.kinds.items():
-            self._dropped[kind] = self._dropped.get(kind, 0) + count
+        recovered = held.written(len(rows), acks)
+        self._items += len(rows) - evicted.items - acked_items
+        self._bytes += added - evicted.bytes - acked_bytes
+        self._add_drops(evicted.kinds)
         if evicted.items:
             log.warning("spool %s is over its cap of %d bytes: dropped the oldest %s",
                         self.path, self.max_bytes,
                         ", ".join(f"{n} {k}{'s' if n != 1 else ''}"
                                   for k, n in evicted.kinds.items()))
+        if recovered and self.on_writable_change is not None:
+            self.on_writable_change()
         self.ready.set()
+        return True
 
-    def _timed_flush(self) -> None:
-        self._timer = None
-        try:
-            self.flush()
-        except sqlite3.Error:
-            # Keep the gateway running (the next put or next_batch retries); say why loudly.
-            log.exception("cannot write the spool %s; items stay in memory until it works",
-                          self.path)
+    def _failed(self, exc: sqlite3.Error) -> None:
+        began = self._held.trouble is None
+        self._add_drops(self._held.failed(exc, self._commit))
+        if began and self.on_writable_change is not None:
+            self.on_writable_change()
+
+    def _add_drops(self, kinds: dict[str, int]) -> None:
+        for kind, count in kinds.items():
+            self._dropped[kind] = self._dropped.get(kind, 0) + count
+
+    def _count_drops(self, drops: dict[str, int]) -> None:
+        for kind, count in drops.items():
+            self._db.execute(
+                "INSERT INTO counters (name, value) VALUES (?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+                (f"dropped.{kind}", count))
 
     def _evict(self, excess: int) -> _Eviction:
         """Drop the oldest waiting lowest-priority items to free `excess` bytes (inside the
@@ -197,11 +253,7 @@ class Spool:
         for chunk in _chunks(victims, 500):
             self._db.execute(f"DELETE FROM items WHERE id IN ({','.join('?' * len(chunk))})",
                              chunk)
-        for kind, count in out.kinds.items():
-            self._db.execute(
-                "INSERT INTO counters (name, value) VALUES (?, ?) "
-                "ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
-                (f"dropped.{kind}", count))
+        self._count_drops(out.kinds)
         return out
 
     # ------------------------------------------------------------ sending
@@ -209,46 +261,66 @@ class Spool:
     def next_batch(self, max_items: int, max_bytes: int = 512 * 1024) -> Batch | None:
         """Number the next envelope: up to `max_items` waiting items (and about `max_bytes`)
         of the stream whose best item has the highest priority, best and oldest first.
-        Returns None when nothing is waiting."""
+        Returns None when nothing is waiting, or when the file cannot be written now (then
+        `ready` is set again once it can)."""
         self.flush()
-        with self._transaction():
-            first = self._db.execute(
-                "SELECT stream FROM items WHERE seq IS NULL ORDER BY priority DESC, id "
-                "LIMIT 1").fetchone()
-            if first is None:
-                return None
-            stream = first[0]
-            ids: list[int] = []
-            bodies: list[bytes] = []
-            size = 0
-            for row_id, body in self._db.execute(
-                    "SELECT id, body FROM items WHERE seq IS NULL AND stream = ? "
-                    "ORDER BY priority DESC, id LIMIT ?", (stream, max_items)):
-                if bodies and size + len(body) > max_bytes:
-                    break
-                ids.append(row_id)
-                bodies.append(body)
-                size += len(body)
-            seq = self._last_seq + 1
-            for chunk in _chunks(ids, 500):
+        try:
+            with self._transaction():
+                first = self._db.execute(
+                    "SELECT stream FROM items WHERE seq IS NULL ORDER BY priority DESC, id "
+                    "LIMIT 1").fetchone()
+                if first is None:
+                    return None
+                stream = first[0]
+                ids: list[int] = []
+                bodies: list[bytes] = []
+                size = 0
+                for row_id, body in self._db.execute(
+                        "SELECT id, body FROM items WHERE seq IS NULL AND stream = ? "
+                        "ORDER BY priority DESC, id LIMIT ?", (stream, max_items)):
+                    if bodies and size + len(body) > max_bytes:
+                        break
+                    ids.append(row_id)
+                    bodies.append(body)
+                    size += len(body)
+                seq = self._last_seq + 1
+                for chunk in _chunks(ids, 500):
+                    self._db.execute(
+                        f"UPDATE items SET seq = ? WHERE id IN ({','.join('?' * len(chunk))})",
+                        [seq, *chunk])
                 self._db.execute(
-                    f"UPDATE items SET seq = ? WHERE id IN ({','.join('?' * len(chunk))})",
-                    [seq, *chunk])
-            self._db.execute(
-                "INSERT INTO counters (name, value) VALUES ('last_seq', ?) "
-                "ON CONFLICT (name) DO UPDATE SET value = excluded.value", (seq,))
+                    "INSERT INTO counters (name, value) VALUES ('last_seq', ?) "
+                    "ON CONFLICT (name) DO UPDATE SET value = excluded.value", (seq,))
+        except sqlite3.OperationalError as exc:  # disk full, read-only, I/O error
+            self._failed(exc)
+            return None
         self._last_seq = seq
         return Batch(seq, stream, bodies)
 
     def ack(self, seq: int) -> None:
-        """The envelope `seq` reached the broker: forget its items."""
-        with self._transaction():
-            count, size = self._db.execute(
-                "SELECT count(*), coalesce(sum(length(body)), 0) FROM items WHERE seq = ?",
-                (seq,)).fetchone()
-            self._db.execute("DELETE FROM items WHERE seq = ?", (seq,))
+        """The envelope `seq` reached the broker: forget its items. When the file cannot be
+        written the envelope is remembered as sent and deleted once it can (were the gateway
+        to stop first, it would be sent again and ingest would drop the duplicate)."""
+        try:
+            with self._transaction():
+                count, size = self._delete_batches([seq])
+        except sqlite3.OperationalError as exc:  # disk full, read-only, I/O error
+            self._held.pending_acks.add(seq)
+            self._failed(exc)
+            return
         self._items -= count
         self._bytes -= size
+
+    def _delete_batches(self, seqs: list[int]) -> tuple[int, int]:
+        """Delete the items of envelopes `seqs` (in the caller's transaction); return how
+        many items and bytes went."""
+        if not seqs:
+            return 0, 0
+        marks = ",".join("?" * len(seqs))
+        count, size = self._db.execute(f"SELECT count(*), coalesce(sum(length(body)), 0) "
+                                       f"FROM items WHERE seq IN ({marks})", seqs).fetchone()
+        self._db.execute(f"DELETE FROM items WHERE seq IN ({marks})", seqs)
+        return int(count), int(size)
 
     def unacked(self) -> list[Batch]:
         """Envelopes numbered but never acknowledged, in seq order, to send again as they were."""
@@ -256,6 +328,8 @@ class Spool:
         for seq, stream, body in self._db.execute(
                 "SELECT seq, stream, body FROM items WHERE seq IS NOT NULL ORDER BY seq, "
                 "priority DESC, id"):
+            if seq in self._held.pending_acks:
+                continue
             if not batches or batches[-1].seq != seq:
                 batches.append(Batch(seq, stream, []))
             batches[-1].bodies.append(body)
@@ -264,20 +338,26 @@ class Spool:
     # ------------------------------------------------------------ state
 
     def stats(self) -> SpoolStats:
-        """Items and bytes held (committed and buffered), and items dropped per kind ever."""
-        return SpoolStats(self._items + len(self._buffer),
-                          self._bytes + sum(len(r[3]) for r in self._buffer),
-                          dict(self._dropped))
+        """Items and bytes held (committed and buffered), items dropped per kind ever, and
+        whether the file can be written now."""
+        buffer = self._held.buffer
+        return SpoolStats(self._items + len(buffer), self._bytes + buffer.bytes,
+                          dict(self._dropped), self._held.trouble is None)
 
     @property
     def last_seq(self) -> int:
         return self._last_seq
 
     def close(self) -> None:
-        """Commit what is buffered and close the file."""
+        """Commit what is held in memory and close the file."""
         try:
-            self.flush()
+            if not self.flush():
+                trouble = self._held.trouble
+                log.error("spool %s closed with %d items it could not write (%s); they are "
+                          "lost", self.path, len(self._held.buffer),
+                          trouble.what() if trouble else "unknown error")
         finally:
+            self._held.cancel_retry()
             self._db.close()
 
     def __enter__(self) -> Spool:
@@ -312,10 +392,14 @@ class Spool:
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield
+            self._db.execute("COMMIT")  # in WAL mode a full disk often shows only here
         except BaseException:
-            self._db.execute("ROLLBACK")
+            # SQLite may already have rolled back by itself (a full disk does that); a
+            # second ROLLBACK would then hide the real error.
+            if self._db.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.execute("ROLLBACK")
             raise
-        self._db.execute("COMMIT")
 
 
 def _chunks(values: list[int], size: int) -> Iterator[list[int]]:

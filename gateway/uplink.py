@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import aiomqtt
@@ -54,6 +55,8 @@ class Uplink:
         self._attempts = 0
         #: Envelopes acknowledged by the broker since start (for tests and self-readings).
         self.acked = 0
+        #: Called on every connect, after the birth message (the gateway reports on itself).
+        self.on_connected: Callable[[], None] | None = None
 
     @property
     def connected(self) -> bool:
@@ -115,6 +118,8 @@ class Uplink:
             try:
                 await self._publish_status(client, online=True,
                                            wait=self.settings.publish_timeout)
+                if self.on_connected is not None:
+                    self.on_connected()
                 await self._pump(client)
             except asyncio.CancelledError:
                 await self._say_offline(client)

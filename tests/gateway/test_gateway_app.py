@@ -57,7 +57,9 @@ async def test_readings_device_states_and_self_readings_reach_the_central_broker
     assert [r.value for r in readings(collector, "dev-1")][:3] == [1.0, 2.0, 3.0]
     assert readings(collector, "dev-2") == []
     assert {r.metric for r in readings(collector, "gw1")} == {
-        "spool_items", "spool_bytes", "spool_dropped_total", "uplink_connected"}
+        "spool_items", "spool_bytes", "spool_dropped_total", "spool_dropped_readings_total",
+        "spool_dropped_events_total", "spool_dropped_states_total",
+        "spool_dropped_probes_total", "spool_writable", "uplink_connected"}
     assert gateway.health.state("dev-2").state is DeviceState.OFFLINE
     assert collector.statuses()[-1] == "offline"  # said on the way out
 
