@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench system-deps venv lock clean
+.PHONY: demo test lint typecheck unit bench fuzz system-deps venv lock clean
 
 demo: system-deps $(STAMP)
 	$(BIN)/scg demo
@@ -23,6 +23,12 @@ typecheck: $(STAMP)
 
 bench: system-deps $(STAMP)
 	$(BIN)/python -m bench
+
+# Not part of `test`: a few minutes of generated hostile input against every decoder of
+# untrusted bytes (scripts/fuzz.py); exits 1 if any input raised an unexpected exception.
+# e.g. make fuzz FUZZ_ARGS="envelope -n 20000 --seed 7"
+fuzz: $(STAMP)
+	$(BIN)/python -m scripts.fuzz $(FUZZ_ARGS)
 
 # mosquitto and the PostgreSQL server come from Debian. PostgreSQL is only
 # installed when absent so that an existing 15.x is never upgraded behind our back.

@@ -9,15 +9,12 @@ from telemetry.codec import (
     Decoded,
     Envelope,
     EnvelopeError,
-    GatewayStatus,
     ItemRejection,
     Limits,
     decode,
-    decode_status,
     encode,
     encode_item,
     encode_raw_items,
-    encode_status,
     format_time,
     item_to_dict,
     parse_time,
@@ -32,6 +29,7 @@ from telemetry.items import (
     Severity,
     StateChange,
 )
+from telemetry.status import GatewayStatus, decode_status, encode_status
 from telemetry.topics import (
     STATUS,
     STREAMS,

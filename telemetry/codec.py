@@ -6,24 +6,38 @@ An envelope is one JSON object per MQTT message:
      "sent_at": "2026-11-23T08:00:00.000Z", "items": [ {...}, ... ]}
 
 Decoding separates two kinds of badness. A fault in the envelope itself (not JSON,
-unknown version, oversize, topic naming another community or gateway) rejects the
-whole message with `EnvelopeError`. A fault in one item (missing field, time far in
-the future) rejects only that item: the valid neighbours are kept, and the rejects
-come back with their index and reason so the receiver can dead-letter them.
+nested too deep, unknown version, oversize, topic naming another community or gateway)
+rejects the whole message with `EnvelopeError`. A fault in one item (missing field, time
+far in the future or outside the calendar, a number that is not finite) rejects only that
+item: the valid neighbours are kept, and the rejects come back with their index and reason
+so the receiver can dead-letter them. No input makes the decoders raise anything else:
+what they accept, `encode` can write back.
 """
 
 from __future__ import annotations
 
 import json
-import math
+import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from telemetry.items import DeviceState, Event, Item, Probe, Reading, Severity, StateChange
-from telemetry.topics import STATUS, Topic, TopicError, check_id
+from telemetry.jsonbound import (
+    DEPTH_CEILING,
+    check_number,
+    check_portable,
+    check_text,
+    decode_text,
+    nests_deeper_than,
+    show,
+)
+from telemetry.topics import Topic, TopicError, check_id
 
 WIRE_VERSION: Final = 1
+
+#: `seq` is stored as a signed 64-bit integer by the gateway spool and by ingest.
+SEQ_MAX: Final = 2**63 - 1
 
 
 class EnvelopeError(ValueError):
@@ -36,12 +50,23 @@ class EnvelopeError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Bounds a receiver enforces; the defaults suit one edge gateway's uplink."""
+    """Bounds a receiver enforces; the defaults suit one edge gateway's uplink.
+
+    `max_depth` counts every array and object level of the whole message: an envelope uses
+    three (envelope, items, item), so the default leaves event and probe data 29 levels.
+    """
 
     max_bytes: int = 1_048_576
     max_items: int = 10_000
     max_future: timedelta = timedelta(minutes=5)
     max_id_length: int = 128
+    max_depth: int = 32
+
+    def __post_init__(self) -> None:
+        if not 3 <= self.max_depth <= DEPTH_CEILING:
+            raise ValueError(f"Limits.max_depth is {self.max_depth}; it must be between 3 (an "
+                             f"envelope needs that) and {DEPTH_CEILING} (the JSON parser "
+                             "recurses once per level)")
 
 
 DEFAULT_LIMITS: Final = Limits()
@@ -77,26 +102,36 @@ class Decoded:
 # ---------------------------------------------------------------- time
 
 def format_time(t: datetime) -> str:
-    """RFC 3339 in UTC with milliseconds and a `Z`, e.g. 2026-11-23T08:00:00.123Z."""
+    """RFC 3339 in UTC with milliseconds and a `Z`, e.g. 2026-11-23T08:00:00.123Z.
+
+    Written field by field: `strftime("%Y")` drops the leading zeros of years before 1000
+    on glibc, which would make a time the decoder accepted unreadable when sent again.
+    """
     if t.tzinfo is None:
         raise ValueError(f"time {t!r} has no timezone; wire times must be timezone-aware")
     t = t.astimezone(UTC)
-    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+    return (f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:"
+            f"{t.second:02d}.{t.microsecond // 1000:03d}Z")
 
 
 def parse_time(value: Any, what: str) -> datetime:
     """Parse an RFC 3339 time that carries a zone; raise ValueError naming `what`."""
     if not isinstance(value, str):
-        raise ValueError(f"{what} must be an RFC 3339 string, got {type(value).__name__}")
+        raise ValueError(f"{what} must be an RFC 3339 string, got {_jtype(value)}")
     try:
         t = datetime.fromisoformat(value)
     except ValueError:
         raise ValueError(
-            f"{what} {value!r} is not an RFC 3339 time (e.g. 2026-11-23T08:00:00Z)"
+            f"{what} {show(value)} is not an RFC 3339 time (e.g. 2026-11-23T08:00:00Z)"
         ) from None
     if t.tzinfo is None:
-        raise ValueError(f"{what} {value!r} has no timezone offset; add 'Z' or '+08:00'")
-    return t.astimezone(UTC)
+        raise ValueError(f"{what} {show(value)} has no timezone offset; add 'Z' or '+08:00'")
+    try:
+        return t.astimezone(UTC)
+    except OverflowError:
+        # e.g. 0001-01-01T00:00:00+01:00: a valid local time whose UTC instant is in year 0.
+        raise ValueError(f"{what} {show(value)} falls outside years 1-9999 once converted to "
+                         "UTC; check the device clock") from None
 
 
 # ---------------------------------------------------------------- encode
@@ -123,12 +158,12 @@ def item_to_dict(item: Item) -> dict[str, Any]:
 
 def encode_item(item: Item) -> bytes:
     """One item as compact JSON (the gateway spool stores items in this form)."""
-    return _dumps(item_to_dict(item))
+    return dump_json(item_to_dict(item))
 
 
 def encode(envelope: Envelope) -> bytes:
     """The envelope as compact UTF-8 JSON."""
-    return _dumps({
+    return dump_json({
         "v": envelope.v,
         "community": envelope.community,
         "gateway": envelope.gateway,
@@ -141,12 +176,13 @@ def encode(envelope: Envelope) -> bytes:
 def encode_raw_items(community: str, gateway: str, seq: int, sent_at: datetime,
                      items: list[bytes]) -> bytes:
     """Envelope from items already encoded with `encode_item`, without re-parsing them."""
-    head = _dumps({"v": WIRE_VERSION, "community": community, "gateway": gateway,
-                   "seq": seq, "sent_at": format_time(sent_at)})
+    head = dump_json({"v": WIRE_VERSION, "community": community, "gateway": gateway,
+                      "seq": seq, "sent_at": format_time(sent_at)})
     return head[:-1] + b',"items":[' + b",".join(items) + b"]}"
 
 
-def _dumps(obj: Any) -> bytes:
+def dump_json(obj: Any) -> bytes:
+    """Compact UTF-8 JSON, refusing NaN and Infinity (which are not JSON)."""
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"),
                       allow_nan=False).encode("utf-8")
 
@@ -160,19 +196,13 @@ def decode(payload: bytes, *, topic: Topic | None = None, now: datetime | None =
     Raises EnvelopeError when the message as a whole is unacceptable; otherwise returns
     the envelope with its valid items and the list of rejected items.
     """
-    if len(payload) > limits.max_bytes:
-        raise EnvelopeError("oversize", f"message is {len(payload)} bytes, more than the "
-                            f"limit of {limits.max_bytes}; send smaller batches")
-    try:
-        doc = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise EnvelopeError("malformed_json", f"message is not valid UTF-8 JSON: {exc}") from None
+    doc = load_json(payload, limits, "message")
     if not isinstance(doc, dict):
         raise EnvelopeError("malformed", f"envelope must be a JSON object, got {_jtype(doc)}")
     v = doc.get("v")
     if v != WIRE_VERSION:
         raise EnvelopeError("unknown_version",
-                            f"envelope version {v!r} is not supported (this receiver speaks "
+                            f"envelope version {show(v)} is not supported (this receiver speaks "
                             f"v{WIRE_VERSION}); upgrade the receiver or the gateway")
     try:
         community = check_id(doc.get("community"), "community")  # type: ignore[arg-type]
@@ -185,9 +215,9 @@ def decode(payload: bytes, *, topic: Topic | None = None, now: datetime | None =
                             f"{topic.gateway!r} but the envelope says {community!r} / "
                             f"{gateway!r}; a gateway may only publish under its own ids")
     seq = doc.get("seq")
-    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
-        raise EnvelopeError("malformed", f"envelope seq must be a non-negative integer, "
-                            f"got {seq!r}")
+    if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq <= SEQ_MAX:
+        raise EnvelopeError("malformed", f"envelope seq must be an integer from 0 to 2**63-1 "
+                            f"(it is stored as a 64-bit integer), got {show(seq)}")
     try:
         sent_at = parse_time(doc.get("sent_at"), "envelope sent_at")
     except ValueError as exc:
@@ -217,6 +247,36 @@ def decode(payload: bytes, *, topic: Topic | None = None, now: datetime | None =
     return Decoded(env, tuple(rejected))
 
 
+def load_json(payload: bytes, limits: Limits, what: str) -> Any:
+    """Parse one message's JSON within `limits`; raise EnvelopeError for anything else.
+
+    The size and the nesting depth are checked before the parser runs, because the parser
+    itself is what a hostile message attacks (RecursionError on deep nesting).
+    """
+    if len(payload) > limits.max_bytes:
+        raise EnvelopeError("oversize", f"{what} is {len(payload)} bytes, more than the "
+                            f"limit of {limits.max_bytes}; send smaller batches")
+    try:
+        text = decode_text(payload)
+    except UnicodeDecodeError as exc:
+        raise EnvelopeError("malformed_json", f"{what} is not valid UTF-8 JSON: {exc}") from None
+    if nests_deeper_than(text, limits.max_depth):
+        raise EnvelopeError("too_deep", f"{what} nests arrays and objects more than the limit "
+                            f"of {limits.max_depth} levels deep; send flatter JSON (an "
+                            f"envelope takes 3 levels, leaving {limits.max_depth - 3} for "
+                            "event and probe data)")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise EnvelopeError("malformed_json", f"{what} is not valid UTF-8 JSON: {exc}") from None
+    except ValueError:
+        # The one other ValueError json.loads raises: an integer literal longer than the
+        # interpreter converts (sys.get_int_max_str_digits(), 4300 digits by default).
+        raise EnvelopeError("malformed", f"{what} holds an integer of more than "
+                            f"{sys.get_int_max_str_digits()} digits; send numbers within the "
+                            "range of a 64-bit float (about ±1.8e308)") from None
+
+
 def _decode_item(raw: Any, limits: Limits) -> Item:
     if not isinstance(raw, dict):
         raise ValueError(f"must be a JSON object, got {_jtype(raw)}")
@@ -226,20 +286,20 @@ def _decode_item(raw: Any, limits: Limits) -> Item:
         value = raw.get("value")
         if isinstance(value, bool):
             value = float(value)
-        if not isinstance(value, int | float) or not math.isfinite(value):
-            raise ValueError(f"reading value must be a finite number, got {value!r}")
+        if not isinstance(value, int | float):
+            raise ValueError(f"reading value must be a finite number, got {show(value)}")
         return Reading(device, _ident(raw, "metric", limits), parse_time(raw.get("time"), "time"),
-                       float(value))
+                       check_number(value, "reading value"))
     if kind == "event":
         sev = raw.get("severity")
         try:
             severity = Severity(str(sev))
         except ValueError:
-            raise ValueError(f"event severity {sev!r} is not one of "
+            raise ValueError(f"event severity {show(sev)} is not one of "
                              f"{', '.join(s.value for s in Severity)}") from None
         active = raw.get("active")
         if active is not None and not isinstance(active, bool):
-            raise ValueError(f"event active must be true, false or absent, got {active!r}")
+            raise ValueError(f"event active must be true, false or absent, got {show(active)}")
         return Event(device, _ident(raw, "type", limits), severity,
                      parse_time(raw.get("time"), "time"), active, _obj(raw, "data"))
     if kind == "state":
@@ -247,83 +307,43 @@ def _decode_item(raw: Any, limits: Limits) -> Item:
         try:
             state = DeviceState(str(st))
         except ValueError:
-            raise ValueError(f"state {st!r} is not one of "
+            raise ValueError(f"state {show(st)} is not one of "
                              f"{', '.join(s.value for s in DeviceState)}") from None
         return StateChange(device, state, parse_time(raw.get("since"), "since"),
                            _text(raw, "reason"))
     if kind == "probe":
         ok = raw.get("ok")
         if not isinstance(ok, bool):
-            raise ValueError(f"probe ok must be true or false, got {ok!r}")
+            raise ValueError(f"probe ok must be true or false, got {show(ok)}")
         return Probe(device, parse_time(raw.get("time"), "time"), ok, _text(raw, "reason"),
                      _obj(raw, "data"))
-    raise ValueError(f"kind {kind!r} is not one of reading, event, state, probe")
+    raise ValueError(f"kind {show(kind)} is not one of reading, event, state, probe")
 
 
 def _ident(raw: dict[str, Any], key: str, limits: Limits) -> str:
     value = raw.get(key)
     if not isinstance(value, str) or not value:
-        raise ValueError(f"{key} must be a non-empty string, got {value!r}")
+        raise ValueError(f"{key} must be a non-empty string, got {show(value)}")
     if len(value) > limits.max_id_length:
         raise ValueError(f"{key} is {len(value)} characters, more than {limits.max_id_length}")
-    return value
+    return check_text(value, key)
 
 
 def _text(raw: dict[str, Any], key: str) -> str:
     value = raw.get(key, "")
     if not isinstance(value, str):
         raise ValueError(f"{key} must be a string, got {_jtype(value)}")
-    return value
+    return check_text(value, key)
 
 
 def _obj(raw: dict[str, Any], key: str) -> dict[str, Any]:
     value = raw.get(key, {})
     if not isinstance(value, dict):
         raise ValueError(f"{key} must be a JSON object, got {_jtype(value)}")
+    check_portable(value, key)
     return value
 
 
 def _jtype(value: Any) -> str:
     return {dict: "object", list: "array", str: "string", bool: "boolean",
             type(None): "null"}.get(type(value), "number")
-
-
-# ---------------------------------------------------------------- gateway status
-
-@dataclass(frozen=True, slots=True)
-class GatewayStatus:
-    """Birth (`online`) or last-will (`offline`) message of a gateway, retained."""
-
-    community: str
-    gateway: str
-    online: bool
-    time: datetime
-
-
-def encode_status(status: GatewayStatus) -> bytes:
-    return _dumps({"v": WIRE_VERSION, "community": status.community, "gateway": status.gateway,
-                   "status": "online" if status.online else "offline",
-                   "time": format_time(status.time)})
-
-
-def decode_status(payload: bytes, topic: Topic) -> GatewayStatus:
-    """Decode a status message; raise EnvelopeError when it is malformed or misaddressed."""
-    if topic.stream != STATUS:
-        raise EnvelopeError("malformed", f"topic {topic} is not a status topic")
-    try:
-        doc = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise EnvelopeError("malformed_json", f"status is not valid UTF-8 JSON: {exc}") from None
-    if not isinstance(doc, dict) or doc.get("v") != WIRE_VERSION:
-        raise EnvelopeError("unknown_version", "status message must be a v1 JSON object")
-    if (doc.get("community"), doc.get("gateway")) != (topic.community, topic.gateway):
-        raise EnvelopeError("topic_mismatch", f"status on {topic} names "
-                            f"{doc.get('community')!r} / {doc.get('gateway')!r}")
-    if doc.get("status") not in ("online", "offline"):
-        raise EnvelopeError("malformed", f"status must be 'online' or 'offline', got "
-                            f"{doc.get('status')!r}")
-    try:
-        t = parse_time(doc.get("time"), "status time")
-    except ValueError as exc:
-        raise EnvelopeError("malformed", str(exc)) from None
-    return GatewayStatus(topic.community, topic.gateway, doc["status"] == "online", t)

@@ -11,12 +11,14 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
+from telemetry.jsonbound import show
+
 PREFIX: Final = "scg/v1"
 STREAMS: Final[tuple[str, ...]] = ("telemetry", "events", "state", "meta")
 STATUS: Final = "status"
 
 # Identifiers that appear as topic levels: no MQTT wildcards or separators, short.
-_ID_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_ID_RE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 #: What ingest subscribes to: every uplink stream and the gateway status topics.
 UPLINK_FILTER: Final = f"{PREFIX}/+/+/+"
@@ -28,9 +30,10 @@ class TopicError(ValueError):
 
 def check_id(value: str, what: str) -> str:
     """Return `value` if it may be used as a community or gateway id, else raise TopicError."""
-    if not isinstance(value, str) or not _ID_RE.match(value):
+    # fullmatch: with match, `$` would also accept a trailing newline ("gw1\n").
+    if not isinstance(value, str) or not _ID_RE.fullmatch(value):
         raise TopicError(
-            f"{what} id {value!r} is not valid: use 1-64 characters of letters, digits, "
+            f"{what} id {show(value)} is not valid: use 1-64 characters of letters, digits, "
             "'_', '.', '-', starting with a letter or digit"
         )
     return value
