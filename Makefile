@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench fuzz system-deps venv lock clean
+.PHONY: demo test lint typecheck unit bench fuzz soak system-deps venv lock clean
 
 demo: system-deps $(STAMP)
 	$(BIN)/scg demo
@@ -20,6 +20,12 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+# Not part of `test` (which runs the same test for 3 minutes a start): the demo for an
+# hour, Ctrl-C, an hour more on the same state folder; see tests/e2e/test_demo_soak.py.
+soak: system-deps $(STAMP)
+	SCG_SOAK_SECONDS=$${SCG_SOAK_SECONDS:-3600} $(BIN)/python -m pytest -s \
+		tests/e2e/test_demo_soak.py
 
 bench: system-deps $(STAMP)
 	$(BIN)/python -m bench

@@ -38,8 +38,12 @@ START_FAULTS: dict[str, dict[str, Any]] = {
     "cam-029": {"frozen": True},
     "cam-030": {"corrupt_jpeg": True},
 }
-#: Cameras whose tamper alarm is open from the start.
+#: Cameras whose tamper alarm is open from the start (the end-to-end test raises it; the
+#: demo does not).
 START_TAMPER = ("cam-013",)
+#: Cameras whose record fails a check: camera type, factory name, position, civil code,
+#: and a duplicated code (both cameras sharing it fail).
+RECORD_DEFECTS = ("cam-015", "cam-016", "cam-017", "cam-018", "cam-031", "cam-032")
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,9 @@ class CameraPlan:
             code = f"{self.district}00" + "00" + "132" + "0" + f"{31:06d}"  # cam-031's code
         return PlannedCamera(cam_id, compound, kp["id"] if kp else None, n <= 40, code, name,
                              civil, round(lon, 6), round(lat, 6))
+
+    def record_defects(self) -> tuple[str, ...]:
+        return RECORD_DEFECTS
 
     @property
     def boundary(self) -> dict[str, Any]:

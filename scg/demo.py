@@ -1,8 +1,12 @@
 """`scg demo`: a whole simulated community on this machine, stopped cleanly by Ctrl-C.
 
 Starts, as children of this process: mosquitto, a PostgreSQL cluster under the state
-folder, the street-light simulators, the edge gateway, ingest and the API. Each is the
-same command an operator would run, with its log under STATE/logs/.
+folder, the simulators of `DemoPlan` (lights, cameras, Modbus and DL/T 645 meters,
+charging stations, fire-alarm gateways, safety devices), the edge gateway, ingest and the
+API. Each is the same command an operator would run; this process writes their output to
+STATE/logs/NAME.log (rotated), and waits for each only on what this run wrote: a
+simulator's ready file (removed before it starts) or a line of this run's output. So the
+demo starts again on the same state folder, with the database and history it had.
 """
 
 from __future__ import annotations
@@ -15,25 +19,14 @@ import sys
 import time
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import yaml
 
-from scg.camera_plan import CameraPlan
+from scg.demo_plan import DemoPlan
 from scg.duty_officer import DutyOfficer
-from scg.field_plan import FieldPlan
-from scg.localsvc.process import free_port
-from scg.safety_plan import SafetyPlan
-from scg.scenario import CommunityScenario, Endpoint
+from scg.scenario import Endpoint
 from scg.stack import Stack
-
-# Of the 100 controllers, these never come up (dead controllers: offline at the gateway),
-# and these report lamp / gear faults on a schedule.
-SILENT_CONTROLLERS = 2
-FAULTS = [
-    {"light": "light-007", "flag": "lamp", "at": 20, "duration": 60},
-    {"light": "light-023", "flag": "gear", "at": 40, "duration": 120},
-    {"light": "light-051", "flag": "relay", "at": 10, "duration": 30},
-]
 
 
 class _Stop(Exception):
@@ -76,52 +69,42 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def _start(stack: Stack, api_port: int) -> None:
-    plan = CameraPlan()
-    safety = SafetyPlan()
-    field = FieldPlan(meter_period_s=30, dlt645_period_s=60, station_period_s=5,
-                      timeout_s=0.5, dead_panels=("east-b2",), auto_sessions=True)
-    scenario = CommunityScenario(cameras=plan, safety=safety, field_devices=field)
+    demo = DemoPlan()
+    plan, safety, field, scenario = demo.cameras, demo.safety, demo.field, demo.scenario
     folder = stack.state_dir / "community"
     print(f"scg demo: state folder {stack.state_dir}", flush=True)
     stack.start_infra()
     print(f"  mosquitto   {stack.broker.url}")
     print(f"  PostgreSQL  {stack.database_url}  (data in {stack.pg.datadir})", flush=True)
 
+    # Simulators bind port 0 and say where they listen in a ready file, removed first so
+    # that only this run's file can be read.
     folder.mkdir(parents=True, exist_ok=True)
-    camera_faults = folder / "camera-faults.yaml"
-    camera_faults.write_text(yaml.safe_dump(plan.fault_schedule(), sort_keys=False))
-    camera_list = folder / "cameras.yaml"
-    camera_list.unlink(missing_ok=True)
+    camera_faults = _write(folder / "camera-faults.yaml", plan.fault_schedule())
+    camera_list = _unlinked(folder / "cameras.yaml")
     stack.start("sim-cameras", "sim", "cameras", "--count", str(len(plan.cameras)),
                 "--base-port", "0", "--no-discovery", "--faults", str(camera_faults),
                 "--list-file", str(camera_list))
-    stack.wait_for_log("sim-cameras", "cameras up")
-    urls = yaml.safe_load(camera_list.read_text())
-
-    ports = {name: free_port() for name in (*field.modbus_farm_config()["endpoints"], "dl1")}
-    modbus_farm, dlt645_faults = field.simulator_files(ports)
-    modbus_file = folder / "modbus-devices.yaml"
-    modbus_file.write_text(yaml.safe_dump(modbus_farm, sort_keys=False))
-    dlt645_file = folder / "dlt645-faults.yaml"
-    dlt645_file.write_text(yaml.safe_dump(dlt645_faults, sort_keys=False))
+    modbus_farm, dlt645_faults = field.simulator_files()
+    modbus_file = _write(folder / "modbus-devices.yaml", modbus_farm)
+    dlt645_file = _write(folder / "dlt645-faults.yaml", dlt645_faults)
+    modbus_ready = _unlinked(folder / "modbus-ready.yaml")
+    dlt645_ready = _unlinked(folder / "dlt645-ready.yaml")
     first, count, _ = field.dlt645_meters()
-    stack.start("sim-modbus", "sim", "modbus", "--config", str(modbus_file))
+    stack.start("sim-modbus", "sim", "modbus", "--config", str(modbus_file),
+                "--ready-file", str(modbus_ready))
     stack.start("sim-dlt645", "sim", "dlt645", "--meters", str(count), "--first-address",
-                first, "--port", str(ports["dl1"]), "--faults", str(dlt645_file))
-    for name in ("sim-modbus", "sim-dlt645"):
-        for port in ([ports["dl1"]] if name == "sim-dlt645" else
-                     [p for n, p in ports.items() if n != "dl1"]):
-            stack.wait_for_port(name, port)
+                first, "--port", "0", "--faults", str(dlt645_file),
+                "--ready-file", str(dlt645_ready))
+    urls = _read(stack.wait_for_file("sim-cameras", camera_list))
+    field.use_links(_read(stack.wait_for_file("sim-modbus", modbus_ready)),
+                    _read(stack.wait_for_file("sim-dlt645", dlt645_ready)))
 
     broker = Endpoint(stack.broker.host, stack.broker.port)
     inventory, gateway_config = scenario.write(folder, broker, broker, urls)
-    faults = folder / "light-faults.yaml"
-    faults.write_text(yaml.safe_dump(FAULTS, sort_keys=False))
-    safety_devices = folder / "safety-devices.yaml"
-    safety_devices.write_text(yaml.safe_dump(safety.simulator_devices(), sort_keys=False))
-    safety_story = folder / "safety-story.yaml"
-    safety_story.write_text(yaml.safe_dump(safety.demo_story(), sort_keys=False,
-                                           allow_unicode=True))
+    faults = _write(folder / "light-faults.yaml", demo.light_faults)
+    safety_devices = _write(folder / "safety-devices.yaml", safety.simulator_devices())
+    safety_story = _write(folder / "safety-story.yaml", safety.demo_story())
     stack.run("db", "migrate")
     stack.run("inventory", "import", str(inventory))
     print(f"  inventory   {inventory}: {scenario.lights} public lights, "
@@ -132,30 +115,31 @@ def _start(stack: Stack, api_port: int) -> None:
     stack.wait_for_log("ingest", "subscribed")
     stack.start("api", "api", "--host", "127.0.0.1", "--port", str(api_port))
     stack.wait_for_port("api", api_port)
-    live = scenario.controllers - SILENT_CONTROLLERS
     stack.start("sim-lights", "sim", "lights", "--broker", f"{broker.host}:{broker.port}",
-                "--count", str(live), "--period", str(scenario.period_s),
+                "--count", str(demo.live_controllers), "--period", str(scenario.period_s),
                 "--prefix", scenario.prefix, "--faults", str(faults))
     stack.start("sim-safety", "sim", "safety", "--broker", f"{broker.host}:{broker.port}",
                 "--devices", str(safety_devices), "--story", str(safety_story))
     stack.start("gateway", "gateway", "run", "--config", str(gateway_config))
     bad_meters = field.households - field.collected()
-    print(f"  simulators  {live} light controllers ({SILENT_CONTROLLERS} dead, {len(FAULTS)} "
-          "with scheduled faults)")
+    dead = scenario.controllers - demo.live_controllers
+    print(f"  simulators  {demo.live_controllers} light controllers ({dead} dead, "
+          f"{len(demo.light_faults)} with scheduled faults)")
     print(f"              {len(plan.cameras)} ONVIF cameras ({len(plan.fault_schedule())} "
           "failing: unreachable, wrong password, skewed clock, black, blank, frozen, corrupt "
-          "picture; 6 with defective records)")
+          f"picture; {len(plan.record_defects())} with defective records)")
     print(f"              {len(safety.gateway_devices())} safety devices playing a 5-minute "
           "story (an e-bike in a lift, SOS calls, a blocked fire lane, an intrusion, a throw)")
     print(f"              {field.households} household meters ({field.modbus_meters} Modbus, "
           f"{field.households - field.modbus_meters} DL/T 645; {bad_meters} silent or "
           "answering garbage), 3 charging stations, 6 fire-alarm gateways (1 dead)")
     print(f"  gateway     {scenario.gateway} (config {gateway_config})")
-    print(f"  logs        {stack.logs}/")
+    print(f"  logs        {stack.logs}/ (each file rotated at "
+          f"{stack.log_max_bytes // 2**20} MiB, {stack.log_backups} old files kept)")
     base = f"http://127.0.0.1:{api_port}"
     print(f"""
 scg demo is running. Open:
-  {base}/api/communities/demo/indicators   smart lighting and the five video indicators, live
+  {base}/api/communities/demo/indicators   every measured indicator, live
   {base}/api/communities/demo/cameras/records  each camera's record checks
   {base}/api/communities/demo/devices      devices with state and last-seen time
   {base}/api/communities/demo/alarms       alarms; SOS calls are acknowledged by a simulated
@@ -163,6 +147,20 @@ scg demo is running. Open:
   {base}/api/communities/demo/alarms/stream  new alarms as server-sent events
   {base}/docs                              the API
 Ctrl-C stops every process it started.""", flush=True)
+
+
+def _write(path: Path, doc: Any) -> Path:
+    path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
+    return path
+
+
+def _unlinked(path: Path) -> Path:
+    path.unlink(missing_ok=True)
+    return path
+
+
+def _read(path: Path) -> Any:
+    return yaml.safe_load(path.read_text())
 
 
 def _watch(stack: Stack, officer: DutyOfficer) -> None:

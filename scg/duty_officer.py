@@ -12,6 +12,8 @@ import time
 
 import httpx
 
+from telemetry.repeats import ConditionLog
+
 log = logging.getLogger(__name__)
 # httpx logs every request at INFO: one line every few seconds would bury the demo's output.
 logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -23,6 +25,8 @@ class DutyOfficer:
         self.api, self.community, self.name, self.every = api, community, name, every
         self._first_seen: dict[int, float] = {}
         self._next_round = 0.0
+        # The API unreachable (restarting, or the demo stopping): one line, not one a round.
+        self._api_down = ConditionLog(log)
 
     def round(self) -> None:
         """Look at open SOS alarms and acknowledge those whose delay has passed."""
@@ -42,4 +46,7 @@ class DutyOfficer:
                                timeout=5).raise_for_status()
                     log.info("acknowledged SOS alarm %s from %s", alarm["id"], alarm["device"])
         except httpx.HTTPError as exc:
-            log.warning("duty officer could not reach the alarms API: %s", exc)
+            self._api_down.problem("api", logging.WARNING, "duty officer could not reach the "
+                                   "alarms API: %s; trying every %g s", exc, self.every)
+        else:
+            self._api_down.cleared("api", "duty officer reaches the alarms API again")

@@ -41,6 +41,9 @@ class FieldPlan:
     dead_panels: tuple[str, ...] = ()
     #: stations run charging sessions by themselves (the demo); tests drive them instead
     auto_sessions: bool = False
+    #: stations run their function self-test on this simulated period (None: never), so the
+    #: functions smart charging asks for show without waiting for a bike to fill up
+    self_test_every_s: float | None = None
     #: filled in once the simulators listen: link name -> (host, port)
     links: dict[str, tuple[str, int]] = field(default_factory=dict)
 
@@ -129,25 +132,30 @@ class FieldPlan:
                 spec["health"] = "garbage"
             endpoints.setdefault(name, {"type": "tcp", "port": 0, "units": {}})
             endpoints[name]["units"][int(unit)] = spec
+        station: dict[str, Any] = {"model": "ebike_charger_10p", "auto": self.auto_sessions}
+        if self.self_test_every_s is not None:
+            station["self_test_every"] = self.self_test_every_s
         endpoints["ch"] = {"type": "tcp", "port": 0, "units": {
-            i: {"model": "ebike_charger_10p", "auto": self.auto_sessions}
-            for i in range(1, len(COMPOUNDS) + 1)}}
+            i: dict(station) for i in range(1, len(COMPOUNDS) + 1)}}
         endpoints["fire"] = {"type": "tcp", "port": 0, "units": {
             i: {"model": "fire_alarm_gateway", "zones": 4, "doors": 2,
                 **({"health": "dead"} if b in self.dead_panels else {})}
             for i, b in enumerate(BUILDINGS, start=1)}}
         return {"speed": speed, "seed": 1, "endpoints": endpoints}
 
-    def simulator_files(self, ports: dict[str, int]) -> tuple[dict[str, Any], list[Any]]:
-        """For `scg sim modbus --config` and `scg sim dlt645 --faults`: the Modbus farm with
-        its endpoints on `ports`, and the DL/T 645 fault list; records the links."""
-        farm = self.modbus_farm_config()
-        for name, endpoint in farm["endpoints"].items():
-            endpoint["port"] = ports[name]
-            self.links[name] = ("127.0.0.1", ports[name])
-        self.links["dl1"] = ("127.0.0.1", ports["dl1"])
+    def simulator_files(self) -> tuple[dict[str, Any], list[Any]]:
+        """For `scg sim modbus --config` and `scg sim dlt645 --faults`: the Modbus farm (its
+        endpoints on port 0: the simulator binds and reports them) and the DL/T 645 faults."""
         _, _, faults = self.dlt645_meters()
-        return farm, [{"meter": a, "fault": f, "value": v} for a, f, v in faults]
+        return (self.modbus_farm_config(),
+                [{"meter": a, "fault": f, "value": v} for a, f, v in faults])
+
+    def use_links(self, modbus: dict[str, Any], dlt645: dict[str, Any]) -> None:
+        """Record where the simulators listen, from their ready files (`scg sim modbus
+        --ready-file`: {endpoints: {name: {host, port}}}; `scg sim dlt645`: {host, port})."""
+        for name, where in modbus["endpoints"].items():
+            self.links[name] = (str(where["host"]), int(where["port"]))
+        self.links["dl1"] = (str(dlt645["host"]), int(dlt645["port"]))
 
     def dlt645_meters(self) -> tuple[str, int, list[tuple[str, str, Any]]]:
         """(first address, count, faults as (address, fault, value)) of the DL/T 645 bus."""

@@ -3,6 +3,9 @@
 `scg demo` and the end-to-end tests drive the product through the same commands an
 operator runs (`scg ingest run`, `scg gateway run`, …), each a child process with its
 own log file, so a test that kills ingest kills a real process.
+
+The stack writes the children's log files itself (`scg.localsvc.childlog`): each is
+bounded by rotation, and a wait for a child's line looks only at what this run printed.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import time
 from pathlib import Path
 
 from scg.localsvc import Mosquitto, PostgresCluster
+from scg.localsvc.childlog import DEFAULT_BACKUPS, DEFAULT_MAX_BYTES, ChildLog
 from scg.localsvc.postgres import reachable_by_others, server_user
 from scg.localsvc.process import run_as, spawn, stop, wait_for_port
 
@@ -24,8 +28,11 @@ class Stack:
     """Services under `state_dir`: `broker` (central), `device_broker`, `pg`, and scg processes."""
 
     def __init__(self, state_dir: Path, *, durable: bool = True,
-                 separate_device_broker: bool = False) -> None:
+                 separate_device_broker: bool = False, log_max_bytes: int = DEFAULT_MAX_BYTES,
+                 log_backups: int = DEFAULT_BACKUPS) -> None:
         self.state_dir = state_dir
+        self.log_max_bytes = log_max_bytes
+        self.log_backups = log_backups
         self.logs = state_dir / "logs"
         self.durable = durable
         self.broker = Mosquitto(state_dir / "broker")
@@ -33,6 +40,7 @@ class Stack:
                               else self.broker)
         self.pg = PostgresCluster(self._pg_datadir(), durable=durable)
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.outputs: dict[str, ChildLog] = {}
         self.database = "scg"
 
     def _pg_datadir(self) -> Path:
@@ -83,33 +91,60 @@ class Stack:
         return proc.stdout
 
     def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
-        """Start a long-running scg command as child `name`, logging to logs/NAME.log."""
+        """Start a long-running scg command as child `name`; its output goes, through the
+        stack, to logs/NAME.log (rotated at `log_max_bytes`)."""
         if name in self.procs and self.procs[name].poll() is None:
             raise RuntimeError(f"{name} is already running")
-        proc = spawn(self.scg_command(*args), log=self.log(name), env=self.env())
+        old = self.outputs.pop(name, None)
+        if old is not None:
+            old.close()
+        output = ChildLog(self.log(name), max_bytes=self.log_max_bytes,
+                          backups=self.log_backups)
+        proc = spawn(self.scg_command(*args), env=self.env(), pipe=True)
+        assert proc.stdout is not None
+        output.note(f"scg {' '.join(args)} started as pid {proc.pid}")
+        output.follow(proc.stdout, name)
         self.procs[name] = proc
+        self.outputs[name] = output
         return proc
 
     def log(self, name: str) -> Path:
         return self.logs / f"{name}.log"
 
     def wait_for_log(self, name: str, text: str, timeout: float = 30, after: int = 0) -> int:
-        """Wait until `text` appears in NAME's log past byte offset `after`; return its end."""
+        """Wait until a line containing `text` appears in what child `name` printed in
+        this run (past byte offset `after` of this run's output); return where it ends.
+        Lines an earlier run left in the same log file never count."""
+        output = self.outputs.get(name)
+        if output is None:
+            raise RuntimeError(f"{name} was not started by this stack")
+        proc = self.procs.get(name)
+        try:
+            return output.wait_for(text, timeout=timeout, after=after,
+                                   gone=lambda: proc is not None and proc.poll() is not None)
+        except EOFError:
+            code = proc.poll() if proc is not None else None
+            raise RuntimeError(f"{name} exited with {code} before logging {text!r}; its last "
+                               f"lines ({self.log(name)}):\n{output.tail()}") from None
+        except TimeoutError:
+            raise RuntimeError(f"{name} did not log {text!r} within {timeout} s; its last "
+                               f"lines ({self.log(name)}):\n{output.tail()}") from None
+
+    def wait_for_file(self, name: str, path: Path, timeout: float = 30) -> Path:
+        """Wait until child `name` has written `path` (a ready file the caller removed
+        before starting it, so it cannot be a previous run's); fail fast if it exits."""
         deadline = time.monotonic() + timeout
-        path = self.log(name)
-        while True:
-            data = path.read_bytes() if path.exists() else b""
-            pos = data.find(text.encode(), after)
-            if pos >= 0:
-                return pos + len(text)
-            proc = self.procs.get(name)
-            if proc is not None and proc.poll() is not None:
-                raise RuntimeError(f"{name} exited with {proc.returncode} before logging "
-                                   f"{text!r}:\n{data.decode(errors='replace')[-3000:]}")
+        proc = self.procs[name]
+        while not path.exists():
+            if proc.poll() is not None:
+                raise RuntimeError(f"{name} exited with code {proc.returncode} before writing "
+                                   f"{path}; its last lines ({self.log(name)}):\n"
+                                   f"{self.outputs[name].tail()}")
             if time.monotonic() > deadline:
-                raise RuntimeError(f"{name} did not log {text!r} within {timeout} s:\n"
-                                   f"{data.decode(errors='replace')[-3000:]}")
+                raise RuntimeError(f"{name} did not write {path} within {timeout} s; its last "
+                                   f"lines ({self.log(name)}):\n{self.outputs[name].tail()}")
             time.sleep(0.05)
+        return path
 
     def wait_for_port(self, name: str, port: int, timeout: float = 30) -> None:
         wait_for_port(port, self.procs.get(name), timeout=timeout, what=name, log=self.log(name))
@@ -120,6 +155,9 @@ class Stack:
         if proc is None:
             return None
         stop(proc, sig)
+        output = self.outputs.get(name)
+        if output is not None:
+            output.close()
         return proc.returncode
 
     def stop_all(self) -> None:

@@ -5,12 +5,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import signal
 import sys
 from typing import Any
 
-from simulators.cli_common import host_port, serve
+from simulators.cli_common import (
+    READY_FILE_HELP,
+    count_repeats,
+    host_port,
+    remove_ready_file,
+    serve,
+    write_ready_file,
+)
 
 _LIGHTS_HELP = """\
 Run a fleet of street-light controllers on one MQTT connection. Each controller publishes
@@ -99,7 +105,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     cameras.add_argument("--password", default="admin123", help="camera password (admin123)")
     cameras.add_argument("--faults", metavar="FILE", help=_CAMERA_FAULTS_HELP)
     cameras.add_argument("--list-file", metavar="OUT.yaml",
-                         help="write `id: device URL` of every camera to this YAML file")
+                         help="once every camera listens, write `id: device URL` of each to "
+                              "this YAML file (" + READY_FILE_HELP + ")")
     cameras.add_argument("--discovery-port", type=int, default=3702, metavar="PORT",
                          help="UDP port of the WS-Discovery responder on HOST (3702); "
                               "0: picked by the system")
@@ -110,12 +117,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     # Each simulator package registers its own command (imports stay light: the
     # handlers import the simulators themselves).
     from simulators.dlt645.cli import register as register_dlt645
+    from simulators.gb26875.cli import register as register_gb26875
     from simulators.modbus.cli import register as register_modbus
     from simulators.safety.cli import register as register_safety
 
     register_dlt645(simsub)
     register_safety(simsub)
     register_modbus(simsub)
+    register_gb26875(simsub)
 
 
 def _broker_args(p: argparse.ArgumentParser) -> None:
@@ -195,6 +204,8 @@ def _run_control(args: argparse.Namespace) -> int:
 def _run_cameras(args: argparse.Namespace) -> int:
     from simulators.onvif import CameraFarm, load_faults, make_cameras
 
+    # A camera handler that fails fails on every probe: its traceback once, then a count.
+    count_repeats("simulators.onvif.httpd", "aiohttp.server")
     try:
         specs = make_cameras(args.count, start=args.start, pattern=args.ids,
                              username=args.username, password=args.password)
@@ -225,21 +236,12 @@ async def _serve_cameras(farm: Any, list_file: str | None) -> None:
         for cam_id, url in urls.items():
             print(f"{cam_id} {url}")
         if list_file:
-            _write_list(list_file, urls)
+            write_ready_file(list_file, urls)
         discovery = (f"WS-Discovery on udp://{farm.discovery.host}:{farm.discovery.port}"
                      if farm.discovery else "no WS-Discovery")
         print(f"scg sim cameras: {len(urls)} cameras up in {farm.started_in:.2f} s; "
               f"{discovery}; Ctrl-C stops.", flush=True)
         await stop.wait()
     finally:
+        remove_ready_file(list_file)
         await farm.stop()
-
-
-def _write_list(path: str, urls: dict[str, str]) -> None:
-    """id -> device URL as YAML, written whole then renamed: a reader never sees half."""
-    import yaml
-
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8") as out:
-        yaml.safe_dump(urls, out, sort_keys=False)
-    os.replace(tmp, path)

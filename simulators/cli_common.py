@@ -1,11 +1,20 @@
-"""Pieces every `scg sim …` command shares: HOST:PORT arguments, run-until-signal."""
+"""Pieces every `scg sim …` command shares: HOST:PORT arguments, run-until-signal, and the
+ready file through which a simulator says where it listens."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import logging
+import os
 import signal
+from pathlib import Path
 from typing import Any
+
+READY_FILE_HELP = ("once listening, write where (YAML) to this file, whole or not at all; "
+                   "it is removed on stop. Give port 0 and read the port from here: no "
+                   "race for a free port")
 
 
 def host_port(text: str) -> tuple[str, int]:
@@ -26,3 +35,34 @@ async def serve(fleet: Any) -> None:
         await stop.wait()
     finally:
         await fleet.stop()
+
+
+def write_ready_file(path: str | Path, doc: Any) -> None:
+    """Write `doc` as YAML to `path` through a temporary file and a rename, so a reader
+    that sees the file sees all of it; a supervisor removes the file before starting us
+    and waits for it to appear, which cannot match a previous run."""
+    import yaml
+
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def remove_ready_file(path: str | Path | None) -> None:
+    """On stop: a ready file must not outlive the process it describes."""
+    if path is not None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+
+
+def count_repeats(*loggers: str) -> None:
+    """Let each of these (library) loggers log a kind of line once, then count its repeats
+    (`telemetry.repeats.RepeatFilter`): a simulator answering thousands of requests must
+    not write a line, or a traceback, for each one."""
+    from telemetry.repeats import RepeatFilter
+
+    for name in loggers:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RepeatFilter) for f in logger.filters):
+            logger.addFilter(RepeatFilter())

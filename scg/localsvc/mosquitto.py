@@ -12,7 +12,15 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from scg.localsvc.process import free_port, spawn, stop, wait_for_port
+from scg.localsvc.process import (
+    PORT_ATTEMPTS,
+    free_port,
+    log_size,
+    lost_port_race,
+    spawn,
+    stop,
+    wait_for_port,
+)
 
 
 def find_mosquitto() -> str:
@@ -30,6 +38,7 @@ class Mosquitto:
     def __init__(self, workdir: Path, port: int | None = None) -> None:
         self.workdir = workdir
         self.port = port or free_port()
+        self._port_chosen = port is None  # ours to change if another process takes it
         self.host = "127.0.0.1"
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = workdir / "mosquitto.log"
@@ -63,9 +72,21 @@ class Mosquitto:
     def start(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
         conf = self.workdir / "mosquitto.conf"
-        conf.write_text(self.config_text())
-        self.proc = spawn([find_mosquitto(), "-c", str(conf)], log=self.workdir / "stdout.log")
-        wait_for_port(self.port, self.proc, what="mosquitto", log=self.log)
+        stdout = self.workdir / "stdout.log"
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            since = (log_size(self.log), log_size(stdout))
+            conf.write_text(self.config_text())
+            self.proc = spawn([find_mosquitto(), "-c", str(conf)], log=stdout)
+            try:
+                wait_for_port(self.port, self.proc, what="mosquitto", log=self.log)
+                return
+            except RuntimeError:
+                if not (self._port_chosen and attempt < PORT_ATTEMPTS
+                        and self.proc.poll() is not None
+                        and (lost_port_race(self.log, since[0])
+                             or lost_port_race(stdout, since[1]))):
+                    raise
+                self.port = free_port()
 
     def stop(self) -> None:
         if self.proc is not None:

@@ -18,7 +18,16 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from scg.localsvc.process import free_port, run_as, spawn, stop, wait_for_port
+from scg.localsvc.process import (
+    PORT_ATTEMPTS,
+    free_port,
+    log_size,
+    lost_port_race,
+    run_as,
+    spawn,
+    stop,
+    wait_for_port,
+)
 
 
 def find_bindir() -> Path:
@@ -60,6 +69,10 @@ def reachable_by_others(path: Path) -> bool:
     return True
 
 
+#: The signals `pg_ctl stop -m MODE` sends to the postmaster.
+_STOP_SIGNALS = {"smart": signal.SIGTERM, "fast": signal.SIGINT, "immediate": signal.SIGQUIT}
+
+
 class PostgresCluster:
     """One throwaway or demo cluster. Superuser `postgres`, trust auth, loopback only."""
 
@@ -67,6 +80,7 @@ class PostgresCluster:
                  settings: Mapping[str, str] | None = None) -> None:
         self.datadir = datadir
         self.port = port or free_port()
+        self._port_chosen = port is None  # ours to change if another process takes it
         self.durable = durable
         # Extra server settings passed as `-c key=value`, applied after the defaults so they
         # win (e.g. {"shared_preload_libraries": "timescaledb"}).
@@ -101,18 +115,35 @@ class PostgresCluster:
         self.init()
         self.log.touch()
         self._own(self.log)
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            start_of_run = log_size(self.log)
+            # SIGINT is PostgreSQL's "fast shutdown": it does not wait for clients to leave.
+            self.proc = spawn(self._server_args(), log=self.log, user=self.user,
+                              death_signal=signal.SIGINT)
+            try:
+                wait_for_port(self.port, self.proc, what="PostgreSQL", log=self.log, timeout=60)
+                self._wait_ready()
+                return
+            except RuntimeError:
+                if not (self._port_chosen and attempt < PORT_ATTEMPTS
+                        and self.proc.poll() is not None
+                        and lost_port_race(self.log, start_of_run)):
+                    raise
+                self.port = free_port()
+
+    def _server_args(self) -> list[str]:
+        # TCP only (no unix socket): a socket's path is limited to 107 bytes, and a socket
+        # in the data directory would make a long --state-dir fail. Every client here
+        # connects to 127.0.0.1:port.
         args = [str(self.bindir / "postgres"), "-D", str(self.datadir), "-p", str(self.port),
-                "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={self.datadir}",
+                "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=",
                 "-c", "max_connections=200", "-c", "shared_buffers=128MB"]
         if not self.durable:
             args += ["-c", "fsync=off", "-c", "synchronous_commit=off",
                      "-c", "full_page_writes=off"]
         for key, value in self.settings.items():
             args += ["-c", f"{key}={value}"]
-        # SIGINT is PostgreSQL's "fast shutdown": it does not wait for clients to leave.
-        self.proc = spawn(args, log=self.log, user=self.user, death_signal=signal.SIGINT)
-        wait_for_port(self.port, self.proc, what="PostgreSQL", log=self.log, timeout=60)
-        self._wait_ready()
+        return args
 
     def _wait_ready(self, timeout: float = 60) -> None:
         # The port opens before recovery ends; pg_isready says "rejecting connections"
@@ -132,10 +163,20 @@ class PostgresCluster:
                                    f"{probe.stdout.strip()}; see {self.log}")
             time.sleep(0.05)
 
-    def stop(self) -> None:
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the server the way `pg_ctl stop -m MODE` does, with the same signal: `smart`
+        waits for clients to leave, `fast` disconnects them, `immediate` quits at once
+        without a checkpoint, so the next start runs crash recovery (a test's power cut)."""
+        if mode not in _STOP_SIGNALS:
+            raise ValueError(f"stop mode {mode!r} is not one of {', '.join(_STOP_SIGNALS)}")
         if self.proc is not None:
-            stop(self.proc, signal.SIGINT, timeout=30)
+            stop(self.proc, _STOP_SIGNALS[mode], timeout=30)
             self.proc = None
+
+    def restart(self, mode: str = "fast") -> None:
+        """Stop with `mode`, then start again on the same port and data directory."""
+        self.stop(mode)
+        self.start()
 
     def psql(self, sql: str, database: str = "postgres") -> str:
         """Run SQL through psql and return its unaligned output (for setup and diagnostics)."""

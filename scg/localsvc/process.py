@@ -17,6 +17,7 @@ import subprocess
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 _PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -38,9 +39,13 @@ def _child_setup(user: str | None, death_signal: int) -> Callable[[], None]:
 
 def spawn(cmd: Sequence[str], *, log: Path | None = None, user: str | None = None,
           env: dict[str, str] | None = None, death_signal: int = signal.SIGTERM,
-          cwd: Path | None = None) -> subprocess.Popen[bytes]:
-    """Start `cmd` as a child (as `user` if given) whose output goes to `log`."""
-    out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - handed to the child
+          cwd: Path | None = None, pipe: bool = False) -> subprocess.Popen[bytes]:
+    """Start `cmd` as a child (as `user` if given) whose output goes to `log`, or with
+    `pipe` to the returned process's `stdout` (stderr merged), for the caller to copy."""
+    if pipe:
+        out: Any = subprocess.PIPE
+    else:
+        out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - to the child
     try:
         return subprocess.Popen(
             list(cmd), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -50,8 +55,8 @@ def spawn(cmd: Sequence[str], *, log: Path | None = None, user: str | None = Non
             process_group=0,
         )
     finally:
-        if log:
-            out.close()  # type: ignore[union-attr]
+        if log and not pipe:
+            out.close()
 
 
 def run_as(cmd: Sequence[str], *, user: str | None = None, timeout: float = 120) -> str:
@@ -78,7 +83,9 @@ def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: floa
 
 
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    """A TCP port on 127.0.0.1 that was free a moment ago (another process may take it
+    before our server binds it: servers that cannot bind port 0 themselves retry with
+    another one, see `lost_port_race`)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -86,12 +93,15 @@ def free_port() -> int:
 
 def wait_for_port(port: int, proc: subprocess.Popen[bytes] | None = None,
                   timeout: float = 30, what: str = "service", log: Path | None = None) -> None:
-    """Return once 127.0.0.1:`port` accepts connections; fail fast if `proc` exits first."""
+    """Return once 127.0.0.1:`port` accepts connections — from `proc` itself when given
+    (another process that took the port in the meantime does not count); fail fast if
+    `proc` exits first."""
     deadline = time.monotonic() + timeout
     while True:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
             s.settimeout(0.5)
-            if s.connect_ex(("127.0.0.1", port)) == 0:
+            if s.connect_ex(("127.0.0.1", port)) == 0 and (
+                    proc is None or listens_on(proc.pid, port) is not False):
                 return
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"{what} exited with code {proc.returncode} before listening on "
@@ -100,6 +110,49 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes] | None = None,
             raise RuntimeError(f"{what} did not listen on 127.0.0.1:{port} within {timeout} s"
                                f"{_tail(log)}")
         time.sleep(0.02)
+
+
+def listens_on(pid: int, port: int) -> bool | None:
+    """Whether process `pid` holds a TCP socket listening on `port` (from /proc); None when
+    /proc cannot tell (not Linux, or the process's descriptors are not ours to read)."""
+    inodes: set[str] = set()
+    try:
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with open(table, encoding="ascii") as rows:
+                next(rows)
+                for row in rows:
+                    fields = row.split()
+                    # local address HEX:PORT, state 0A = LISTEN, inode
+                    if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                        inodes.add(fields[9])
+        descriptors = os.listdir(f"/proc/{pid}/fd")
+    except (OSError, StopIteration, IndexError, ValueError):
+        return None
+    held: set[str] = set()
+    for fd in descriptors:
+        with contextlib.suppress(OSError):  # closed since listdir
+            held.add(os.readlink(f"/proc/{pid}/fd/{fd}"))
+    return any(f"socket:[{inode}]" in held for inode in inodes)
+
+
+def log_size(log: Path) -> int:
+    """Where the next run's lines will start in `log` (0 when it does not exist yet)."""
+    return log.stat().st_size if log.exists() else 0
+
+
+def lost_port_race(log: Path, since: int) -> bool:
+    """Whether a server that exited at start wrote, past byte `since` of its log, that its
+    port was taken (the moment between `free_port()` and its bind is a race with every
+    other process on the machine)."""
+    if not log.exists():
+        return False
+    with open(log, "rb") as f:
+        f.seek(since)
+        return b"Address already in use" in f.read()
+
+
+#: How many ports a server whose port was taken at start tries in all.
+PORT_ATTEMPTS = 3
 
 
 def _tail(log: Path | None, lines: int = 15) -> str:

@@ -8,6 +8,8 @@ import signal
 import sys
 from typing import Any
 
+from simulators.cli_common import READY_FILE_HELP, remove_ready_file, write_ready_file
+
 # ---------------------------------------------------------------- sim dlt645
 
 _DLT645_HELP = """\
@@ -49,6 +51,9 @@ def register(simsub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     meters.add_argument("--serial-link", metavar="PATH",
                         help="also serve the bus on a socat pseudo-terminal pair; the driver "
                              "opens PATH")
+    meters.add_argument("--ready-file", metavar="FILE",
+                        help="once the gateway listens, write {host, port} to FILE ("
+                             + READY_FILE_HELP + ")")
     meters.add_argument("--speed", type=float, default=1.0,
                         help="household time runs this many times faster than real time "
                              "(1); 60 gives a minute of load per second")
@@ -102,8 +107,11 @@ async def _serve_dlt645(bus: Any, args: argparse.Namespace) -> None:
         print(f"scg sim dlt645: {len(addresses)} meters {span} behind "
               f"tcp://{args.host}:{gateway.port}{serial_text}; {len(bus.schedule)} scheduled "
               "faults; Ctrl-C stops.", flush=True)
+        if args.ready_file:
+            write_ready_file(args.ready_file, {"host": args.host, "port": gateway.port})
         await stop.wait()
     finally:
+        remove_ready_file(args.ready_file)
         if port is not None:
             await port.stop()
         if pty is not None:

@@ -5,6 +5,9 @@ per-port fault bits, a function self-test, a charge timer and a remote stop.
 Sessions end the way real ones do: auto power-off when the battery is full, the timer
 running out, the rider unplugging early, an over-power cut, or a fault. With `auto=True`
 bikes arrive, charge and leave on their own (for demos); tests drive ports explicitly.
+With `self_test_every` the station runs its function self-test on that (simulated)
+period, as stations do on a maintenance schedule: each run changes the self-test register,
+which is what lets a gateway see the functions work without waiting for a bike to fill up.
 """
 
 from __future__ import annotations
@@ -50,8 +53,12 @@ class Port:
 class ChargingStation(SimDevice):
     model = "ebike_charger_10p"
 
-    def __init__(self, *, ports: int = 10, auto: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *, ports: int = 10, auto: bool = False,
+                 self_test_every: float | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        if self_test_every is not None and not self_test_every > 0:
+            raise ValueError(f"self_test_every must be a positive number of seconds, got "
+                             f"{self_test_every!r}")
         self.rng = random.Random(f"{self.model}:{self.seed}")
         self.ports = [Port(n) for n in range(1, ports + 1)]
         self.auto = auto
@@ -59,6 +66,8 @@ class ChargingStation(SimDevice):
         self.temperature_c = 24.5
         self.self_test_runs = 0
         self.self_test_flags = (False, False, False)
+        self.self_test_every = self_test_every
+        self._since_self_test = 0.0
         #: (port, reason name, energy kWh) of every session that ended, in order
         self.ended: list[tuple[int, str, float]] = []
         if auto:
@@ -77,7 +86,13 @@ class ChargingStation(SimDevice):
         """A bike is plugged in and needs `need_kwh`; it charges at `power_w` until full,
         or until the timer (`timer_min`, else the port's timer setting) runs out."""
         self.advance()
-        port = self.port(number)
+        self._plug(self.port(number), need_kwh, power_w, timer_min)
+
+    def _plug(self, port: Port, need_kwh: float, power_w: float,
+              timer_min: int | None) -> None:
+        """Start a session on `port` now. It does not advance the clock: the time loop
+        (`step`) plugs bikes in too, and advancing from inside it would re-enter it."""
+        number = port.number
         if port.state == CHARGING:
             raise ValueError(f"port {number} is already charging")
         if port.fault:
@@ -131,6 +146,11 @@ class ChargingStation(SimDevice):
     # ------------------------------------------------------------ time
 
     def step(self, seconds: float) -> None:
+        if self.self_test_every is not None:
+            self._since_self_test += seconds
+            if self._since_self_test >= self.self_test_every:
+                self._since_self_test %= self.self_test_every
+                self.run_self_test()
         for port in self.ports:
             if port.state == CHARGING:
                 self._charge(port, seconds)
@@ -178,7 +198,7 @@ class ChargingStation(SimDevice):
         rng = self.rng
         need, watts = rng.uniform(0.15, 0.9), rng.uniform(120, 260)
         timer = rng.choice((30, 60, 90, 120)) if rng.random() < 0.35 else 0
-        self.start_session(port.number, need_kwh=need, power_w=watts, timer_min=timer)
+        self._plug(port, need, watts, timer)
         full_after = need / (watts / 3.6e6)
         if rng.random() < 0.15:
             port.leave_after_s = full_after * rng.uniform(0.1, 0.9)

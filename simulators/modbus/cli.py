@@ -8,6 +8,13 @@ import signal
 import sys
 from typing import Any
 
+from simulators.cli_common import (
+    READY_FILE_HELP,
+    count_repeats,
+    remove_ready_file,
+    write_ready_file,
+)
+
 # ---------------------------------------------------------------- sim modbus
 
 _MODBUS_HELP = """\
@@ -28,7 +35,7 @@ endpoints:
     host: 127.0.0.1
     port: 5020
     units:
-      1: {model: ebike_charger_10p, auto: true}
+      1: {model: ebike_charger_10p, auto: true, self_test_every: 1h}
       2: {model: fire_alarm_gateway}
       3: {model: street_light_controller}
   bus1:                   # RS-485: the gateway opens /tmp/scg-bus1 (9600 8N1)
@@ -60,6 +67,9 @@ def register(simsub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
                                formatter_class=argparse.RawDescriptionHelpFormatter)
     modbus.add_argument("--config", metavar="FILE",
                         help="YAML description of the endpoints, units and faults")
+    modbus.add_argument("--ready-file", metavar="FILE",
+                        help="once every endpoint listens, write {endpoints: {NAME: {type, "
+                             "host, port}}} to FILE (" + READY_FILE_HELP + ")")
     modbus.add_argument("--example", action="store_true",
                         help="print an example description and exit")
     modbus.set_defaults(func=_run_modbus)
@@ -74,13 +84,15 @@ def _run_modbus(args: argparse.Namespace) -> int:
         return 2
     from simulators.modbus import ModbusFarm
 
+    # pymodbus logs each request a model failed on (with its traceback) at ERROR.
+    count_repeats("pymodbus.logging")
     try:
         farm = ModbusFarm.from_file(args.config)
     except ValueError as exc:
         print(f"scg sim modbus: {exc}", file=sys.stderr)
         return 2
     try:
-        asyncio.run(_serve_modbus(farm))
+        asyncio.run(_serve_modbus(farm, args.ready_file))
     except OSError as exc:  # a port in use, socat missing: say which, no traceback
         print(f"scg sim modbus: {exc}", file=sys.stderr)
         return 1
@@ -88,7 +100,7 @@ def _run_modbus(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _serve_modbus(farm: Any) -> None:
+async def _serve_modbus(farm: Any, ready_file: str | None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -97,8 +109,11 @@ async def _serve_modbus(farm: Any) -> None:
     try:
         for line in farm.describe():
             print(line, flush=True)
+        if ready_file:
+            write_ready_file(ready_file, {"endpoints": farm.listening()})
         print(f"scg sim modbus: {len(farm.endpoints)} endpoints up, {len(farm.faults)} "
               "scheduled faults; Ctrl-C stops.", flush=True)
         await stop.wait()
     finally:
+        remove_ready_file(ready_file)
         await farm.stop()

@@ -57,7 +57,7 @@ MODEL_OPTIONS: Final[dict[str, tuple[str, ...]]] = {
     **{m: ("base_w", "import_kwh") for m in ("eastron_sdm120", "eastron_sdm630",
                                               "chint_ddsu666", "chint_dtsu666",
                                               "acrel_adw300")},
-    "ebike_charger_10p": ("ports", "auto"),
+    "ebike_charger_10p": ("ports", "auto", "self_test_every"),
     "fire_alarm_gateway": ("zones", "doors"),
     "street_light_controller": ("rated_w", "energy_kwh"),
 }
@@ -145,6 +145,16 @@ class ModbusFarm:
         self._tasks.clear()
         for endpoint in self.endpoints.values():
             await endpoint.stop()
+
+    def listening(self) -> dict[str, dict[str, Any]]:
+        """Where each endpoint listens (ports as bound, when the description said 0)."""
+        out: dict[str, dict[str, Any]] = {}
+        for name, ep in self.endpoints.items():
+            if isinstance(ep, TcpEndpoint):
+                out[name] = {"type": ep.kind, "host": ep.host, "port": ep.port}
+            elif isinstance(ep, SerialBus):
+                out[name] = {"type": ep.kind, "port": ep.client_port}
+        return out
 
     def describe(self) -> list[str]:
         """One line per endpoint: where it listens and which units answer there."""
@@ -255,9 +265,12 @@ class _Parser:
         allowed = ("model", "health", "exception_code", *MODEL_OPTIONS[model])
         self.mapping(spec, where, allowed)
         options = {k: spec[k] for k in MODEL_OPTIONS[model] if k in spec}
+        if "self_test_every" in options:
+            options["self_test_every"] = self.seconds(options["self_test_every"],
+                                                      f"{where}.self_test_every")
         try:
             device = MODELS[model](speed=speed, seed=seed, **options)
-        except TypeError as exc:
+        except (TypeError, ValueError) as exc:
             raise self.fail(where, str(exc)) from None
         self.set_health(device, spec.get("health", "ok"), spec.get("exception_code", 4), where)
         return device

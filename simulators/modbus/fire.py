@@ -2,6 +2,10 @@
 discrete inputs each (fire, fault, supervisory, disabled), four fire-door inputs, hydrant
 pressure and residual current as input registers, and the gateway's own hazard alarm bits
 (raised when pressure or residual current crosses its thresholds).
+
+The register map is the gateway's, whatever is wired to it: a gateway with four zones and
+two doors connected still answers for all 16 zones and 4 doors (the unwired ones read 0),
+as the firmware's fixed map does. A gateway reading an unwired zone is not an error.
 """
 
 from __future__ import annotations
@@ -12,6 +16,9 @@ from simulators.modbus.device import Image, SimDevice
 
 ZONE_FLAGS: Final = ("fire", "fault", "supervisory", "disabled")
 DOOR_BASE: Final = 0x0100
+#: the size of the register map: zones and fire-door inputs the firmware answers for
+MAP_ZONES: Final = 16
+MAP_DOORS: Final = 4
 
 
 class FireAlarmGateway(SimDevice):
@@ -19,6 +26,9 @@ class FireAlarmGateway(SimDevice):
 
     def __init__(self, *, zones: int = 16, doors: int = 4, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        if not 1 <= zones <= MAP_ZONES or not 0 <= doors <= MAP_DOORS:
+            raise ValueError(f"a fire-alarm gateway has 1..{MAP_ZONES} zones and 0..{MAP_DOORS} "
+                             f"fire doors, got zones={zones!r}, doors={doors!r}")
         self.zones = {z: dict.fromkeys(ZONE_FLAGS, False) for z in range(1, zones + 1)}
         self.doors = dict.fromkeys(range(1, doors + 1), False)
         self.hydrant_mpa = 0.350
@@ -60,3 +70,8 @@ class FireAlarmGateway(SimDevice):
                     0x0001: max(0, min(0xFFFF, round(self.residual_ma * 10))),
                     0x0002: alarms}
         return {}
+
+    def reads_as_zero(self, table: str, address: int) -> bool:
+        """Unwired zones and doors inside the map read as 0 (no fire, door closed)."""
+        return table == "di" and (address < len(ZONE_FLAGS) * MAP_ZONES
+                                  or DOOR_BASE <= address < DOOR_BASE + MAP_DOORS)

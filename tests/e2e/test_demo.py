@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -10,39 +9,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from demo_support import alive, descendants
 from e2e_support import wait_until
 
 from scg.localsvc.process import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-
-def descendants(pid: int) -> set[int]:
-    """Every live process below `pid` (children of children included)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            children.setdefault(ppid, []).append(int(entry))
-    found: set[int] = set()
-    todo = [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def test_demo_serves_the_lighting_rate_and_stops_everything_on_ctrl_c(e2e_root: Path) -> None:

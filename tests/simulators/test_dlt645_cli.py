@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from drivers.dlt645.codec import (
     STANDARD,
@@ -70,10 +71,11 @@ async def test_cli_serves_meters_applies_faults_and_stops_on_sigterm(tmp_path: P
     serial_args = []
     if shutil.which("socat"):
         serial_args = ["--serial-link", str(tmp_path / "rs485")]
+    ready = tmp_path / "ready.yaml"
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-c", RUN, "sim", "dlt645", "--meters", "3", "--port", "0",
         "--first-address", "000000000101", "--faults", str(faults), *serial_args,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        "--ready-file", str(ready), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdout is not None
     try:
         async with asyncio.timeout(10):
@@ -82,6 +84,11 @@ async def test_cli_serves_meters_applies_faults_and_stops_on_sigterm(tmp_path: P
                                "tcp://127.0.0.1:"), line
         assert "1 scheduled faults" in line
         port = int(line.split("tcp://127.0.0.1:")[1].split()[0].rstrip(";"))
+        for _ in range(250):  # the file is written right after the line: 5 s at most
+            if ready.exists():
+                break
+            await asyncio.sleep(0.02)
+        assert yaml.safe_load(ready.read_text()) == {"host": "127.0.0.1", "port": port}
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         raw = await read_energy(reader, writer, "000000000101")
         frame = decode_frame(raw)
@@ -101,3 +108,4 @@ async def test_cli_serves_meters_applies_faults_and_stops_on_sigterm(tmp_path: P
         out, err = await asyncio.wait_for(proc.communicate(), 15)
     assert proc.returncode == 0, err.decode()
     assert "stopped; 3 requests heard, 2 replies sent" in out.decode()
+    assert not ready.exists(), "removed on stop"

@@ -147,3 +147,51 @@ def test_misbehaving_units() -> None:
     meter.revive()
     assert meter.read(4, 0, 2) != [0xFFFF, 0xFFFF]
     assert (meter.answered, meter.ignored) == (3, 1)
+
+
+class TickingClock(Clock):
+    """A clock that moves on every reading, as time.monotonic does between two calls."""
+
+    def __call__(self) -> float:
+        self.now += 1e-6
+        return self.now
+
+
+def test_auto_sessions_start_on_a_ticking_clock_without_reentering_the_time_loop() -> None:
+    # A bike arriving inside the time loop used to advance the clock again, which ran the
+    # loop again for the same port: RecursionError, answered as exception 4 on the bus.
+    clock = TickingClock()
+    station = ChargingStation(clock=clock, auto=True, seed=1)
+    for _ in range(6 * 60):
+        clock.now += 60
+        assert isinstance(station.read(3, 0x0100, 8), list)
+    assert sum(1 for p in station.ports if p.state == 1) + len(station.ended) > 10
+
+
+def test_a_scheduled_self_test_changes_its_register_on_its_period() -> None:
+    clock = Clock()
+    station = ChargingStation(clock=clock, speed=60.0, self_test_every=3600.0)
+    assert station.read(3, 0x0002, 1) == [0], "never run"
+    clock.now += 59
+    assert station.read(3, 0x0002, 1) == [0]
+    clock.now += 1
+    assert station.read(3, 0x0002, 1) == [(1 << 8) | 0b111], "run 1, all three functions ok"
+    clock.now += 60
+    assert station.read(3, 0x0002, 1) == [(2 << 8) | 0b111]
+
+
+def test_a_self_test_period_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="self_test_every must be a positive number"):
+        ChargingStation(self_test_every=0)
+
+
+def test_fire_gateway_answers_its_whole_map_with_fewer_zones_wired() -> None:
+    panel = FireAlarmGateway(zones=4, doors=2)
+    panel.set_zone(4, "fire")
+    bits = panel.read(2, 0, 64)
+    assert isinstance(bits, list) and len(bits) == 64
+    assert [i for i, b in enumerate(bits) if b] == [12], "zone 4 fire; zones 5-16 read 0"
+    assert panel.read(2, 0x0100, 4) == [False] * 4
+    assert panel.read(2, 0x0104, 1) == ExcCodes.ILLEGAL_ADDRESS, "past the map"
+    with pytest.raises(ValueError, match=r"1\.\.16 zones"):
+        FireAlarmGateway(zones=17)

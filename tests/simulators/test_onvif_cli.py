@@ -88,3 +88,4 @@ async def test_cli_farm_serves_lists_applies_faults_and_stops_on_sigterm(tmp_pat
             out, err = await proc.communicate()
     assert proc.returncode == 0, err.decode()
     assert "scg sim cameras: stopped" in out.decode()
+    assert not listing.exists(), "the list is removed on stop: it says who listens now"
