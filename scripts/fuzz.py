@@ -24,10 +24,11 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from scripts.fuzz_gb26875 import GB26875
 from scripts.fuzz_telemetry import ENVELOPE, STATUS
 from scripts.fuzzkit import FuzzTarget
 
-TARGETS: dict[str, FuzzTarget] = {t.name: t for t in (ENVELOPE, STATUS)}
+TARGETS: dict[str, FuzzTarget] = {t.name: t for t in (ENVELOPE, STATUS, GB26875)}
 
 CHUNK = 5_000
 SHOWN_UNEXPECTED = 5
