@@ -32,6 +32,36 @@ Connection = Any  # asyncpg.Connection
 RESERVED: Final = frozenset({"values", "text", "by", "evidence", "evidence_sha256"})
 MAX_FILES: Final = 20
 
+_SHA256: Final = {"type": "string", "pattern": "^[0-9a-f]{64}$",
+                  "description": "SHA-256 of an evidence file stored by an earlier entry"}
+_TEXT_FIELDS: Final = {
+    "values": {"type": "string", "description": 'the values as one JSON object, e.g. '
+                                                '{"fibre_households": 3790}'},
+    "text": {"type": "string", "description": "free text: how the figure was obtained"},
+    "by": {"type": "string", "description": "who enters it"},
+    "evidence_sha256": {"type": "array", "items": _SHA256,
+                        "description": "stored files to attach again"},
+}
+_VALUE_FIELD: Final = {"type": "string", "description": "one value of the row, named as in "
+                                                        "the catalogue, e.g. fibre_households"}
+#: The entry as the OpenAPI document describes it (the route reads the request itself).
+ENTRY_BODY: Final = {"required": True, "content": {
+    "multipart/form-data": {"schema": {
+        "type": "object",
+        "properties": {**_TEXT_FIELDS, "evidence": {
+            "type": "array", "items": {"type": "string", "format": "binary"},
+            "description": f"evidence files (at most {MAX_FILES})"}},
+        "additionalProperties": _VALUE_FIELD}},
+    "application/x-www-form-urlencoded": {"schema": {
+        "type": "object", "properties": _TEXT_FIELDS, "additionalProperties": _VALUE_FIELD}},
+    "application/json": {"schema": {
+        "type": "object",
+        "properties": {"values": {"type": "object", "description": "field: value"},
+                       "text": _TEXT_FIELDS["text"], "by": _TEXT_FIELDS["by"],
+                       "evidence_sha256": _TEXT_FIELDS["evidence_sha256"]},
+        "additionalProperties": False}},
+}}
+
 
 @dataclass
 class Entry:

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
 
 Connection = Any  # asyncpg.Connection (asyncpg ships no type information)
 Record = Any
@@ -21,7 +21,11 @@ async def get_conn(request: Request) -> AsyncIterator[Connection]:
 ConnDep = Annotated[Connection, Depends(get_conn)]
 
 
-async def get_community(community_id: str, conn: ConnDep) -> Record:
+CommunityId = Annotated[str, Path(
+    description="the community's id in the inventory (`community.id`)", examples=["demo"])]
+
+
+async def get_community(community_id: CommunityId, conn: ConnDep) -> Record:
     row = await conn.fetchrow("SELECT id, name, district_code, households, imported_at "
                               "FROM communities WHERE id = $1", community_id)
     if row is None:

@@ -10,13 +10,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 from acceptance.evidence import EvidenceStore, evidence_dir_from_env, max_bytes_from_env
 from acceptance.history import HistoryRecorder
-from indicators.params import ParamError
-from ingest.schema.dsn import redact
+from web import errors
 from web.alarms.hub import AlarmHub
 from web.routes import (
     acceptance,
@@ -32,9 +30,6 @@ from web.routes import (
 )
 
 log = logging.getLogger(__name__)
-
-DATABASE_ERRORS = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-                   asyncpg.CannotConnectNowError, TimeoutError)
 
 
 def create_app(database_url: str, *, evidence_dir: Path | None = None,
@@ -83,19 +78,7 @@ def create_app(database_url: str, *, evidence_dir: Path | None = None,
         lifespan=lifespan,
     )
 
-    @app.exception_handler(ParamError)
-    async def bad_param(request: Request, exc: ParamError) -> JSONResponse:
-        return JSONResponse(status_code=422, content={"detail": str(exc)})
-
-    async def database_down(request: Request, exc: Exception) -> JSONResponse:
-        log.warning("database unavailable for %s: %s", request.url.path, exc)
-        return JSONResponse(status_code=503, content={
-            "detail": f"the database at {redact(database_url)} is unavailable "
-                      f"({type(exc).__name__}: {exc}); try again shortly"})
-
-    for error in DATABASE_ERRORS:
-        app.add_exception_handler(error, database_down)
-
+    errors.install(app, database_url)
     app.include_router(health.router)
     app.include_router(communities.router)
     app.include_router(indicators.router)

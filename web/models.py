@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-Status = Literal["pass", "fail", "not_required", "no_data"]
+Status = Literal["pass", "fail", "not_required", "not_applicable", "no_data"]
 DeviceStateName = Literal["online", "degraded", "offline", "unknown", "unmonitored"]
 
 
@@ -171,7 +171,32 @@ class AlarmActionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    by: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                         max_length=200)] = Field(
-        description="the name of the person acting")
+    # The pattern says "not blank" in the OpenAPI document: a name of spaces only is refused
+    # (the strip trims the same Unicode White_Space as the pattern's \s).
+    by: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200,
+                                         pattern=r"\S")] = Field(
+        description="the name of the person acting (not blank)")
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+
+
+class EvidenceOut(BaseModel):
+    name: str = Field(description="the file's name at its first upload")
+    sha256: str
+    size: int = Field(description="bytes")
+    content_type: str
+    url: str = Field(description="where to download it: /api/evidence/{sha256}")
+
+
+class DeclarationOut(BaseModel):
+    """A stored entry for a declared row, with how many entries the row has now."""
+
+    id: int
+    community: str
+    tier: str
+    row_id: str
+    values: dict[str, Any] = Field(description="one value per field of the row")
+    text: str
+    entered_by: str
+    entered_at: datetime = Field(description="the server's time of the entry")
+    evidence: list[EvidenceOut]
+    entries: int

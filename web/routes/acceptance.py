@@ -4,15 +4,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from acceptance.export import MEDIA_TYPES, export
 from acceptance.report import AcceptanceReport, build_report
-from indicators.params import parse_as_of
 from web.deps import CommunityDep, ConnDep
+from web.errors import INVALID, NO_COMMUNITY, error_responses
+from web.params import parse_time, time_query
 
 router = APIRouter(tags=["acceptance"])
 
@@ -20,19 +21,21 @@ Tier = Literal["basic", "growth", "benchmark", "db37"]
 TierQuery = Annotated[Tier, Query(
     description="the table: basic (基础型, 22 rows), growth (成长型, 28 rows), benchmark "
                 "(标杆型, provisional) or db37 (DB37/T 3890.3-2020 weighted score)")]
-AsOfQuery = Annotated[str | None, Query(
-    description="RFC 3339 time with zone, e.g. 2026-11-23T08:00:00Z: the report as it was "
-                "then (recorded indicator history where present, else recomputed; "
-                "declarations entered by then); default now")]
+AsOfQuery = Annotated[str | None, time_query(
+    "the report as it was then (recorded indicator history where present, else recomputed; "
+    "declarations entered by then); default now")]
+ERRORS: Final = error_responses({**NO_COMMUNITY, **INVALID})
+#: The document formats' bodies as the OpenAPI document describes them.
+_BODIES: Final = {"html": {"type": "string"}, "csv": {"type": "string"},
+                  "xlsx": {"type": "string", "format": "binary"}, "json": {"type": "object"}}
 
 
 async def _report(conn: Any, community: Any, tier: str, as_of: str | None
                   ) -> AcceptanceReport:
-    at = parse_as_of(as_of) if as_of else None
-    return await build_report(conn, community["id"], tier, as_of=at)
+    return await build_report(conn, community["id"], tier, as_of=parse_time(as_of, "as_of"))
 
 
-@router.get("/api/communities/{community_id}/acceptance")
+@router.get("/api/communities/{community_id}/acceptance", responses=ERRORS)
 async def acceptance(community: CommunityDep, conn: ConnDep, tier: TierQuery,
                      as_of: AsOfQuery = None) -> dict[str, Any]:
     """Every row of the tier's table with its requirement, completion text, figures (and
@@ -59,5 +62,8 @@ def _document(fmt: str) -> Any:
 
 
 for _fmt in ("html", "csv", "xlsx", "json"):
-    router.add_api_route(f"/communities/{{community_id}}/acceptance.{_fmt}",
-                         _document(_fmt), methods=["GET"], response_class=Response)
+    router.add_api_route(
+        f"/communities/{{community_id}}/acceptance.{_fmt}", _document(_fmt), methods=["GET"],
+        response_class=Response,
+        responses={200: {"description": f"the report as {_fmt.upper()}", "content": {
+            MEDIA_TYPES[_fmt].split(";")[0]: {"schema": _BODIES[_fmt]}}}, **ERRORS})

@@ -12,43 +12,46 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Header, HTTPException, Path, Query, Request
 from starlette.background import BackgroundTask
 from starlette.responses import StreamingResponse
 
-from indicators.params import ParamError, parse_as_of
+from indicators.params import ParamError
 from ingest.alarms import STATES
 from web.alarms.actions import AlarmNotFound, TransitionError, apply_action
 from web.alarms.hub import AlarmHub
 from web.alarms.query import list_alarms
-from web.deps import ClockDep, CommunityDep, ConnDep, get_community
+from web.deps import ClockDep, CommunityDep, CommunityId, ConnDep, get_community
+from web.errors import INVALID, NO_COMMUNITY, UNREADABLE, error_responses
 from web.models import AlarmActionIn, AlarmOut
+from web.params import check_choice, choice_query, parse_time, text_query, time_query
 
 router = APIRouter(prefix="/api", tags=["alarms"])
 
-_ERRORS: Final[dict[int | str, dict[str, Any]]] = {
-    404: {"description": "no alarm has this id"},
-    409: {"description": "the alarm is not in the state the action needs"},
-}
+#: Alarm ids are PostgreSQL bigint identities: 1 up to 2^63 - 1.
+AlarmId = Annotated[int, Path(ge=1, le=2**63 - 1, examples=[1],
+                              description="the alarm's id, as in the community's alarm list")]
+_ACTION_ERRORS: Final = error_responses({
+    404: "no alarm has this id",
+    409: "the alarm is not in the state the action needs",
+    **UNREADABLE, **INVALID})
 
 
-@router.get("/communities/{community_id}/alarms", response_model=list[AlarmOut])
+@router.get("/communities/{community_id}/alarms", response_model=list[AlarmOut],
+            responses=error_responses({**NO_COMMUNITY, **INVALID}))
 async def community_alarms(
     community: CommunityDep,
     conn: ConnDep,
-    state: Annotated[str | None, Query(description=f"one of {', '.join(STATES)}")] = None,
-    type: Annotated[str | None, Query(description="event type, e.g. sos_pressed")] = None,
-    since: Annotated[str | None, Query(
-        description="only alarms raised at or after this RFC 3339 time")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    state: Annotated[str | None, choice_query("only alarms in this state", STATES)] = None,
+    type: Annotated[str | None, text_query("only alarms of this event type, e.g. "
+                                           "sos_pressed")] = None,
+    since: Annotated[str | None, time_query("only alarms raised at or after this time")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="at most this many")] = 200,
 ) -> list[dict[str, Any]]:
     """Newest raised first, with the device's kind, compound and building."""
-    if state is not None and state not in STATES:
-        raise ParamError(f"state {state!r} is not an alarm state; use one of "
-                         f"{', '.join(STATES)}")
-    start = parse_as_of(since, "since") if since else None
-    return await list_alarms(conn, community["id"], state=state, type_=type, since=start,
-                             limit=limit)
+    state = check_choice(state, STATES, f"state {state!r} is not an alarm state")
+    return await list_alarms(conn, community["id"], state=state, type_=type or None,
+                             since=parse_time(since, "since"), limit=limit)
 
 
 async def _act(action: str, alarm_id: int, body: AlarmActionIn, conn: ConnDep,
@@ -62,15 +65,16 @@ async def _act(action: str, alarm_id: int, body: AlarmActionIn, conn: ConnDep,
         raise HTTPException(409, str(exc)) from None
 
 
-@router.post("/alarms/{alarm_id}/acknowledge", response_model=AlarmOut, responses=_ERRORS)
-async def acknowledge_alarm(alarm_id: int, body: AlarmActionIn, conn: ConnDep,
+@router.post("/alarms/{alarm_id}/acknowledge", response_model=AlarmOut,
+             responses=_ACTION_ERRORS)
+async def acknowledge_alarm(alarm_id: AlarmId, body: AlarmActionIn, conn: ConnDep,
                             clock: ClockDep) -> dict[str, Any]:
     """Acknowledge an open alarm as `by`, at the server's time."""
     return await _act("acknowledge", alarm_id, body, conn, clock)
 
 
-@router.post("/alarms/{alarm_id}/close", response_model=AlarmOut, responses=_ERRORS)
-async def close_alarm(alarm_id: int, body: AlarmActionIn, conn: ConnDep,
+@router.post("/alarms/{alarm_id}/close", response_model=AlarmOut, responses=_ACTION_ERRORS)
+async def close_alarm(alarm_id: AlarmId, body: AlarmActionIn, conn: ConnDep,
                       clock: ClockDep) -> dict[str, Any]:
     """Close an acknowledged alarm as `by`, at the server's time."""
     return await _act("close", alarm_id, body, conn, clock)
@@ -78,10 +82,12 @@ async def close_alarm(alarm_id: int, body: AlarmActionIn, conn: ConnDep,
 
 @router.get("/communities/{community_id}/alarms/stream",
             response_class=StreamingResponse,
-            responses={200: {"content": {"text/event-stream": {}},
-                             "description": "server-sent events, see the module doc"}})
+            responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
+                             "description": "server-sent events, see the module doc"},
+                       **error_responses({**NO_COMMUNITY,
+                                          422: "Last-Event-ID is not a change id"})})
 async def alarm_stream(
-    community_id: str,
+    community_id: CommunityId,
     request: Request,
     last_event_id: Annotated[str | None, Header(
         description="resume after this change id (browsers send it on reconnect)")] = None,

@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from indicators.video_load import load_camera_records
 from inventory.records import RECORD_CHECKS
 from web.deps import CommunityDep, ConnDep
+from web.errors import INVALID, NO_COMMUNITY, error_responses
 from web.models import CameraRecordOut
 
 router = APIRouter(prefix="/api/communities", tags=["cameras"])
@@ -18,7 +19,8 @@ _FIELDS = ("id", "name", "code", "civil_code", "longitude", "latitude", "key_pos
            "public", "compound", "origin")
 
 
-@router.get("/{community_id}/cameras/records", response_model=list[CameraRecordOut])
+@router.get("/{community_id}/cameras/records", response_model=list[CameraRecordOut],
+            responses=error_responses({**NO_COMMUNITY, **INVALID}))
 async def camera_records(community: CommunityDep, conn: ConnDep) -> list[dict[str, Any]]:
     rows, verdicts = await load_camera_records(conn, community["id"])
     by_id = {v.camera: v for v in verdicts}

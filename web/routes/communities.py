@@ -5,12 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from web.deps import ConnDep
+from web.errors import error_responses
 from web.models import CommunityOut, DeviceCounts
 
 router = APIRouter(prefix="/api", tags=["communities"])
 
 
-@router.get("/communities", response_model=list[CommunityOut])
+@router.get("/communities", response_model=list[CommunityOut], responses=error_responses({}))
 async def list_communities(conn: ConnDep) -> list[CommunityOut]:
     rows = await conn.fetch("SELECT id, name, district_code, households, imported_at "
                             "FROM communities ORDER BY id")

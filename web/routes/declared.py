@@ -5,8 +5,9 @@ POST /api/communities/{id}/declared/{row_id} takes multipart/form-data: one form
 value of the row (names as in the catalogue, e.g. fibre_households=3790) and/or a JSON
 object in `values`; `text` (free text); `by` (who enters it); files `evidence` (repeat the
 field for several). A JSON body {"values", "text", "by"} works for rows needing no evidence.
-The entry time is the server's clock. Refusals: 404 unknown row or community, 422 with
-`detail` and `problems` (every reason) otherwise, 413 for a file above the size limit.
+The entry time is the server's clock. Refusals: 404 unknown row or community, 413 for a
+file above the size limit, 415 for a body that is neither a form nor JSON, 400 for a form
+that cannot be parsed, 422 otherwise; each with `detail` and `problems` (every reason).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import asyncio
 from typing import Annotated, Any, Final
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, Response
 
 from acceptance.catalogue import FILES, Catalogue, Row, load_catalogue
@@ -28,9 +29,12 @@ from acceptance.declared import (
 )
 from acceptance.declared_check import DeclarationRefused, declarable_row
 from acceptance.evidence import EvidenceMissing, EvidenceStore, is_sha256
-from indicators.params import ParamError, parse_as_of
-from web.declared_entry import read_entry, store_entry
+from indicators.params import ParamError
+from web.declared_entry import ENTRY_BODY, read_entry, store_entry
 from web.deps import ClockDep, CommunityDep, ConnDep
+from web.errors import INVALID, NO_COMMUNITY, error_response, error_responses
+from web.models import DeclarationOut
+from web.params import choice_query, parse_time, time_query
 
 router = APIRouter(prefix="/api", tags=["declared"])
 
@@ -39,14 +43,26 @@ router = APIRouter(prefix="/api", tags=["declared"])
 INLINE_TYPES: Final = frozenset({"application/pdf", "image/png", "image/jpeg", "image/gif",
                                  "image/webp", "text/plain"})
 
-TierQuery = Annotated[str, Query(description=f"catalogue: {', '.join(FILES)}")]
-AsOfQuery = Annotated[str | None, Query(
-    description="only entries made at or before this RFC 3339 time; default all")]
+TierQuery = Annotated[str, choice_query("the catalogue", list(FILES))]
+AsOfQuery = Annotated[str | None, time_query("only entries made at or before this time; "
+                                             "default all")]
+RowId = Annotated[str, Path(description="the catalogue row, <tier>-<number>, e.g. growth-01",
+                            examples=["growth-01"])]
+Sha256 = Annotated[str, Path(description="the file's SHA-256 (64 lower-case hex digits)",
+                             json_schema_extra={"pattern": "^[0-9a-f]{64}$"})]
+#: What refuses an entry, for the API and the page alike.
+ENTRY_REFUSALS: Final = {
+    400: "the form cannot be parsed (a malformed multipart body, too many files or fields)",
+    404: "unknown community or row",
+    413: "an evidence file above the size limit",
+    415: "the body is neither a form nor JSON",
+    422: "the entry is refused; `problems` lists why",
+}
+_ROW_ERRORS: Final = error_responses({404: "unknown community or row", **INVALID})
 
 
 def refusal(exc: DeclarationRefused) -> JSONResponse:
-    return JSONResponse(status_code=exc.status,
-                        content={"detail": str(exc), "problems": exc.problems})
+    return error_response(exc.status, exc.problems)
 
 
 def tier_catalogue(tier: str) -> Catalogue:
@@ -74,13 +90,15 @@ def row_dict(row: Row) -> dict[str, Any]:
     }
 
 
-@router.get("/communities/{community_id}/declared")
+@router.get("/communities/{community_id}/declared",
+            responses=error_responses({**NO_COMMUNITY, **INVALID}))
 async def declared_rows(community: CommunityDep, conn: ConnDep, tier: TierQuery = "growth",
                         as_of: AsOfQuery = None) -> dict[str, Any]:
     """Every declared row of the tier, in table order, with its latest entry (null when none)
     and how many entries it has."""
+    tier = tier or "growth"
     catalogue = tier_catalogue(tier)
-    at = parse_as_of(as_of) if as_of else None
+    at = parse_time(as_of, "as_of")
     latest = await latest_declarations(conn, community["id"], tier, as_of=at)
     counts = await history_counts(conn, community["id"], tier, as_of=at)
     rows = [{**row_dict(r),
@@ -91,27 +109,27 @@ async def declared_rows(community: CommunityDep, conn: ConnDep, tier: TierQuery 
             "as_of": iso(at) if at else None, "rows": rows}
 
 
-@router.get("/communities/{community_id}/declared/{row_id}/history", response_model=None)
-async def declared_row_history(community: CommunityDep, conn: ConnDep, row_id: str,
+@router.get("/communities/{community_id}/declared/{row_id}/history", response_model=None,
+            responses=_ROW_ERRORS)
+async def declared_row_history(community: CommunityDep, conn: ConnDep, row_id: RowId,
                                as_of: AsOfQuery = None) -> dict[str, Any] | JSONResponse:
     """Every entry of the row, newest first; the first is the row's value."""
     try:
         row = declarable_row(row_id)
     except DeclarationRefused as exc:
         return refusal(exc)
-    at = parse_as_of(as_of) if as_of else None
+    at = parse_time(as_of, "as_of")
     entries = await declaration_history(conn, community["id"], row_id, as_of=at)
     return {"community": community["id"], **row_dict(row), "count": len(entries),
             "entries": [d.to_dict() for d in entries]}
 
 
 @router.post("/communities/{community_id}/declared/{row_id}", status_code=201,
-             response_model=None,
-             responses={404: {"description": "unknown community or row"},
-                        413: {"description": "an evidence file above the size limit"},
-                        422: {"description": "the entry is refused; `problems` lists why"}})
+             response_model=None, openapi_extra={"requestBody": ENTRY_BODY},
+             responses={201: {"model": DeclarationOut, "description": "the stored entry"},
+                        **error_responses(ENTRY_REFUSALS)})
 async def enter_declared_value(community: CommunityDep, conn: ConnDep, clock: ClockDep,
-                               row_id: str, request: Request) -> dict[str, Any] | JSONResponse:
+                               row_id: RowId, request: Request) -> dict[str, Any] | JSONResponse:
     """Enter a new value for a declared row (see the module doc for the form fields)."""
     try:
         declarable_row(row_id)
@@ -124,24 +142,30 @@ async def enter_declared_value(community: CommunityDep, conn: ConnDep, clock: Cl
     return {**declaration.to_dict(), "entries": counts.get(row_id, 0)}
 
 
-@router.get("/evidence/{sha256}", response_class=Response,
-            responses={200: {"content": {"application/octet-stream": {}},
-                             "description": "the file's bytes, as uploaded"},
-                       404: {"description": "no evidence file has this SHA-256"}})
-async def download_evidence(sha256: str, conn: ConnDep, request: Request) -> Response:
+@router.get("/evidence/{sha256}", response_class=Response, responses={
+    200: {"description": "the file's bytes, as uploaded: inline for the types listed, else "
+                         "as an application/octet-stream download",
+          "content": {t: {"schema": {"type": "string", "format": "binary"}}
+                      for t in ("application/octet-stream", *sorted(INLINE_TYPES))}},
+    **error_responses({
+        404: "no evidence file has this SHA-256",
+        422: "not a SHA-256",
+        500: "the database lists the file but the evidence directory lacks it: restore the "
+             "directory from its backup"})})
+async def download_evidence(sha256: Sha256, conn: ConnDep, request: Request) -> Response:
     """An evidence file by its SHA-256, byte for byte as uploaded."""
     if not is_sha256(sha256):
         raise ParamError(f"{sha256!r} is not a SHA-256 (64 lower-case hex digits)")
     info = await evidence_file(conn, sha256)
     if info is None:
-        return JSONResponse(status_code=404, content={
-            "detail": f"no evidence file has SHA-256 {sha256}; the evidence of a row is "
-                      "listed by GET /api/communities/{id}/declared"})
+        return error_response(404, [
+            f"no evidence file has SHA-256 {sha256}; the evidence of a row is listed by GET "
+            "/api/communities/{id}/declared"])
     store = evidence_store(request)
     try:
         data = await asyncio.to_thread(store.read, sha256)
     except EvidenceMissing as exc:
-        return JSONResponse(status_code=500, content={"detail": str(exc)})
+        return error_response(500, [str(exc)])
     inline = info.content_type in INLINE_TYPES
     return Response(content=data,
                     media_type=info.content_type if inline else "application/octet-stream",

@@ -25,12 +25,34 @@ from acceptance.declared import (
     latest_declarations,
 )
 from acceptance.declared_check import DeclarationRefused
-from web.declared_entry import Entry, read_entry, store_entry
+from web.declared_entry import ENTRY_BODY, Entry, read_entry, store_entry
 from web.deps import ClockDep, CommunityDep, ConnDep, Connection, Record
-from web.routes.declared import evidence_store, tier_catalogue
+from web.errors import INVALID, NO_COMMUNITY, ErrorOut, error_responses
+from web.params import choice_query
+from web.routes.declared import ENTRY_REFUSALS, RowId, evidence_store, tier_catalogue
 
-# Pages are for people; the OpenAPI document lists the JSON API only.
-router = APIRouter(tags=["pages"], include_in_schema=False)
+# Pages are for people, but they are in the OpenAPI document too, so that what they answer
+# is checked like the rest of the API.
+router = APIRouter(tags=["pages"])
+
+# The routes' response_class is the plain Response so that the error body, which they
+# answer as JSON, is documented as JSON; their pages are documented as text/html here.
+_HTML: Final = {"text/html": {"schema": {"type": "string"}}}
+_PAGE_ANSWERS: Final[dict[int | str, dict[str, Any]]] = {
+    200: {"description": "the page", "content": _HTML},
+    **error_responses({**NO_COMMUNITY, **INVALID})}
+#: The form's answers: refusals come back as the page (HTML) with the reasons at the row;
+#: an unknown community, a form that cannot be parsed and an unavailable database are
+#: answered with the API's error body.
+_FORM_ANSWERS: Final[dict[int | str, dict[str, Any]]] = {
+    303: {"description": "stored: back to the page, at the row",
+          "headers": {"Location": {"schema": {"type": "string"},
+                                   "description": "the page of the row's tier"}}},
+    **{code: {"description": text, "content": _HTML} for code, text in ENTRY_REFUSALS.items()},
+    **error_responses({400: ENTRY_REFUSALS[400]}),
+    404: {"model": ErrorOut, "description": "unknown community (JSON) or row (HTML)",
+          "content": _HTML},
+}
 
 TEMPLATES: Final = Path(__file__).resolve().parents[2] / "acceptance" / "templates"
 
@@ -42,18 +64,23 @@ def _environment() -> jinja2.Environment:
                               undefined=jinja2.StrictUndefined)
 
 
-@router.get("/communities/{community_id}/declared.html", response_class=HTMLResponse)
+@router.get("/communities/{community_id}/declared.html", response_class=Response,
+            responses=_PAGE_ANSWERS)
 async def declared_page(community: CommunityDep, conn: ConnDep,
-                        tier: Annotated[str, Query()] = "growth",
-                        saved: Annotated[str | None, Query()] = None) -> HTMLResponse:
+                        tier: Annotated[str, choice_query("the catalogue", list(FILES))]
+                        = "growth",
+                        saved: Annotated[str | None, Query(
+                            description="the row just stored, to say so on the page")]
+                        = None) -> HTMLResponse:
     """The declared rows of a tier with their latest values and a form per row."""
-    return await _render(conn, community, tier, saved=saved)
+    return await _render(conn, community, tier or "growth", saved=saved)
 
 
-@router.post("/communities/{community_id}/declared/{row_id}", response_class=HTMLResponse,
-             response_model=None)
+@router.post("/communities/{community_id}/declared/{row_id}", response_class=Response,
+             response_model=None, status_code=303, responses=_FORM_ANSWERS,
+             openapi_extra={"requestBody": ENTRY_BODY})
 async def declared_form_post(community: CommunityDep, conn: ConnDep, clock: ClockDep,
-                             row_id: str, request: Request) -> Response:
+                             row_id: RowId, request: Request) -> Response:
     """The page's form: store the entry and go back to the page, or show why not."""
     tier = row_id.rpartition("-")[0]
     entry = Entry()

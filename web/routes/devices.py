@@ -4,31 +4,30 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
-from indicators.params import ParamError
 from inventory.model import KINDS
 from web.deps import CommunityDep, ConnDep
+from web.errors import INVALID, NO_COMMUNITY, error_responses
 from web.models import DeviceOut
+from web.params import check_choice, choice_query
 
 router = APIRouter(prefix="/api/communities", tags=["devices"])
 
 STATES = ("online", "degraded", "offline", "unknown", "unmonitored")
 
 
-@router.get("/{community_id}/devices", response_model=list[DeviceOut])
+@router.get("/{community_id}/devices", response_model=list[DeviceOut],
+            responses=error_responses({**NO_COMMUNITY, **INVALID}))
 async def community_devices(
     community: CommunityDep,
     conn: ConnDep,
-    kind: Annotated[str | None, Query(description=f"one of {', '.join(KINDS)}")] = None,
-    state: Annotated[str | None, Query(description=f"one of {', '.join(STATES)}")] = None,
+    kind: Annotated[str | None, choice_query("only devices of this kind", KINDS)] = None,
+    state: Annotated[str | None, choice_query("only devices in this effective state",
+                                              STATES)] = None,
 ) -> list[dict[str, Any]]:
-    if kind is not None and kind not in KINDS:
-        raise ParamError(f"kind {kind!r} is not a known device kind; use one of "
-                         f"{', '.join(KINDS)}")
-    if state is not None and state not in STATES:
-        raise ParamError(f"state {state!r} is not a device state; use one of "
-                         f"{', '.join(STATES)}")
+    kind = check_choice(kind, KINDS, f"kind {kind!r} is not a known device kind")
+    state = check_choice(state, STATES, f"state {state!r} is not a device state")
     rows = await conn.fetch(
         """SELECT device AS id, kind, name, compound, building, public, gateway, protocol,
                   address, capabilities, state, edge_state, since, reason, last_seen

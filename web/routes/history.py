@@ -10,30 +10,33 @@ from fastapi import APIRouter, Query
 
 from acceptance.history import history_entries, iso
 from indicators.load import INDICATOR_IDS
-from indicators.params import ParamError, parse_as_of
+from indicators.params import ParamError
 from web.deps import ClockDep, CommunityDep, ConnDep
+from web.errors import INVALID, NO_COMMUNITY, error_responses
+from web.params import parse_time, time_query
 
 router = APIRouter(prefix="/api/communities", tags=["indicators"])
 
 DEFAULT_SPAN: Final = timedelta(days=7)
 
 
-@router.get("/{community_id}/indicators/history")
+@router.get("/{community_id}/indicators/history",
+            responses=error_responses({**NO_COMMUNITY, **INVALID}))
 async def indicator_history(
     community: CommunityDep,
     conn: ConnDep,
     clock: ClockDep,
     id: Annotated[list[str] | None, Query(
         description="indicator id(s), repeated or comma-separated; default all")] = None,
-    from_: Annotated[str | None, Query(
-        alias="from", description="RFC 3339 time with zone; default 7 days before `to`")] = None,
-    to: Annotated[str | None, Query(description="RFC 3339 time with zone; default now")] = None,
+    from_: Annotated[str | None, time_query("the start; default 7 days before `to`",
+                                            alias="from")] = None,
+    to: Annotated[str | None, time_query("the end; default now")] = None,
     full: Annotated[bool, Query(description="include each whole recorded result")] = False,
 ) -> dict[str, Any]:
     """Recorded values in `[from, to]`, oldest first (per time in the indicators' order)."""
     ids = _indicator_ids(id or [])
-    end = parse_as_of(to, "to") if to else clock()
-    start = parse_as_of(from_, "from") if from_ else end - DEFAULT_SPAN
+    end = parse_time(to, "to") or clock()
+    start = parse_time(from_, "from") or end - DEFAULT_SPAN
     if start > end:
         raise ParamError(f"from {iso(start)} is after to {iso(end)}; swap them")
     entries = await history_entries(conn, community["id"], ids, start, end, full=full)

@@ -2,32 +2,33 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from indicators.load import compute_indicators
-from indicators.model import DEFAULT_WINDOW
-from indicators.params import parse_as_of, parse_window
 from web.deps import CommunityDep, ConnDep
+from web.errors import INVALID, NO_COMMUNITY, error_responses
 from web.models import IndicatorOut
+from web.params import parse_span, parse_time, text_query, time_query
 
 router = APIRouter(prefix="/api/communities", tags=["indicators"])
 
 
-@router.get("/{community_id}/indicators", response_model=list[IndicatorOut])
+@router.get("/{community_id}/indicators", response_model=list[IndicatorOut],
+            responses=error_responses({**NO_COMMUNITY, **INVALID}))
 async def community_indicators(
     community: CommunityDep,
     conn: ConnDep,
-    as_of: Annotated[str | None, Query(
-        description="RFC 3339 time with zone, e.g. 2026-11-23T08:00:00Z; default now")] = None,
-    window: Annotated[str | None, Query(
-        description="ISO 8601 duration (PT24H, P7D) or seconds, for every windowed "
-                    "indicator; default each one's own: PT24H, energy_collection_rate "
-                    "PT48H, smart_charging_compounds, ebike_elevator_compounds and "
-                    "elderly_sos_response_rate P7D")] = None,
+    as_of: Annotated[str | None, time_query("the indicators as they were then; default "
+                                            "now")] = None,
+    window: Annotated[str | None, text_query(
+        "ISO 8601 duration (PT24H, P7D) or seconds, at most 3660 days, for every windowed "
+        "indicator; default each one's own: PT24H, energy_collection_rate PT48H, "
+        "smart_charging_compounds, ebike_elevator_compounds and elderly_sos_response_rate "
+        "P7D")] = None,
 ) -> list[dict[str, Any]]:
-    at = parse_as_of(as_of)
-    span = parse_window(window, DEFAULT_WINDOW) if window else None
-    results = await compute_indicators(conn, community["id"], at, span)
+    at = parse_time(as_of, "as_of") or datetime.now(UTC)
+    results = await compute_indicators(conn, community["id"], at, parse_span(window))
     return [r.to_dict() for r in results]
