@@ -26,11 +26,19 @@ CATALOGUE_DIR: Final = Path(__file__).with_name("catalogues")
 #: Catalogue name -> file in CATALOGUE_DIR.
 FILES: Final = {"basic": "basic.yaml", "growth": "growth.yaml",
                 "benchmark": "benchmark.yaml", "db37": "db37_3890_3.yaml"}
-#: Indicator ids docs/indicators.md names that no evaluator computes yet: a catalogue may link
-#: them (the report then says the figure has no data) but nothing else outside the registry.
-NOT_YET_COMPUTED: Final = frozenset({"lighting_energy_saving"})
-KNOWN_INDICATORS: Final = frozenset(INDICATOR_IDS) | NOT_YET_COMPUTED
+#: Indicator ids the report computes itself because the live indicator groups
+#: (`indicators.load.GROUPS`) do not include them yet: DB37's energy saving, whose loader
+#: waits for daily energy rollups (`indicators.energy_saving_load`).
+REPORT_ONLY: Final = frozenset({"lighting_energy_saving"})
+KNOWN_INDICATORS: Final = frozenset(INDICATOR_IDS) | REPORT_ONLY
 FIELD_TYPES: Final = ("count", "ratio_part", "number", "boolean", "text")
+#: Units of things counted one by one: a declared part in one of them is a whole number
+#: (12.5 households is refused); areas and percentages may have decimals.
+COUNT_UNITS: Final = frozenset({"户", "个", "人", "家", "项", "处", "台", "栋", "次", "种",
+                                "辆", "间", "套"})
+#: `target: unpublished` marks a value the requirement judges without a published number
+#: (growth row 28, 居民满意度): the row is 未判定 unless the county sets one.
+UNPUBLISHED: Final = "unpublished"
 
 
 class CatalogueError(ValueError):
@@ -43,7 +51,9 @@ class DeclaredField:
 
     `min`/`max` bound what may be entered (a refusal, not a verdict). `target` is what the
     requirement asks of this value: a number the value must reach (count/number), or
-    True for a yes/no that must be yes; None when the field only informs.
+    True for a yes/no that must be yes; None when the field only informs, or when
+    `target_unpublished` (the requirement judges it but no number is published).
+    `whole`: only whole numbers may be entered (counts, and parts counted in 户, 个, …).
     """
 
     name: str
@@ -54,6 +64,8 @@ class DeclaredField:
     max: float | None = None
     required: bool = True
     target: float | bool | None = None
+    target_unpublished: bool = False
+    whole: bool = False
 
 
 class Ratio(NamedTuple):
@@ -329,19 +341,29 @@ class _Parser:
                 self.problem(at[:-1], "must be a mapping with a name")
                 continue
             ftype = self.choice(f, "type", at, FIELD_TYPES)
-            target: float | bool | None = f.get("target")
-            if ftype == "boolean" and target not in (None, True, False):
+            given: Any = f.get("target")
+            unpublished = given == UNPUBLISHED
+            target: float | bool | None = given
+            if unpublished:
+                target = None
+                if ftype not in ("count", "number"):
+                    self.problem(f"{at}target", "only a count or number can have an "
+                                 "unpublished threshold")
+            elif ftype == "boolean" and target not in (None, True, False):
                 self.problem(f"{at}target", f"a yes/no field's target is true or false, "
                              f"got {target!r}")
                 target = None
             elif ftype != "boolean":
                 target = self.number(f, "target", at)
+            unit = self.text(f, "unit", at, required=False) or None
             out.append(DeclaredField(
                 name=f["name"], label=self.text(f, "label", at), type=cast(FieldType, ftype),
-                unit=self.text(f, "unit", at, required=False) or None,
+                unit=unit,
                 min=self.number(f, "min", at, low=float("-inf")),
                 max=self.number(f, "max", at, low=float("-inf")),
-                required=bool(f.get("required", True)), target=target))
+                required=bool(f.get("required", True)), target=target,
+                target_unpublished=unpublished,
+                whole=ftype == "count" or (ftype == "ratio_part" and unit in COUNT_UNITS)))
         names = [f.name for f in out]
         if len(set(names)) != len(names):
             self.problem(f"{where}fields", f"names must be unique, got {names}")

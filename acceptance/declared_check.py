@@ -156,7 +156,9 @@ def _convert(f: DeclaredField, given: Any) -> Value:
         return given.strip()
     if f.type == "boolean":
         return _boolean(given)
-    number = _integer(given) if f.type == "count" else _number(given)
+    # A count, or a part counted in households, compounds, people…: 12.5 households is a
+    # typing mistake, not a figure.
+    number = _integer(given) if f.whole else _number(given)
     if f.min is not None and number < f.min:
         raise ValueError(f"= {number:g} is below the least allowed, {f.min:g}"
                          f"{_unit(f)}")

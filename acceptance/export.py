@@ -1,12 +1,18 @@
 """The report as files: HTML in the published table layout (prints to A4), CSV (UTF-8
-with BOM so spreadsheet programs read the Chinese), XLSX (openpyxl) and JSON."""
+with BOM so spreadsheet programs read the Chinese), XLSX (`acceptance.xlsx`), PDF
+(`acceptance.pdf`, printed by chromium) and JSON.
+
+Every format writes a rate the same way (`indicators.model.percent_text`: truncated to
+one decimal) next to its exact numerator and denominator, and every time in Beijing time.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from datetime import UTC
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any, Final
@@ -14,17 +20,20 @@ from typing import Any, Final
 import jinja2
 from markupsafe import Markup, escape
 
-from acceptance.phrasing import SOURCE_WORDS, VERDICT_WORDS
+from acceptance.judge import MeasureOutcome
+from acceptance.names import local_time
+from acceptance.phrasing import INDICATOR_NAMES, SOURCE_WORDS, VERDICT_WORDS
 from acceptance.report import OVERALL_WORDS, AcceptanceReport, RowReport
+from acceptance.texts import value_text
 
 TEMPLATES: Final = Path(__file__).with_name("templates")
-FORMATS: Final = ("html", "csv", "xlsx", "json")
+FORMATS: Final = ("html", "csv", "xlsx", "json", "pdf")
 MEDIA_TYPES: Final = {
     "html": "text/html; charset=utf-8", "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "json": "application/json"}
+    "json": "application/json", "pdf": "application/pdf"}
 COLUMNS: Final = ("一级指标", "序号", "二级指标", "指标释义", "标准要求", "本社区完成情况",
-                  "判定", "类型", "指标/申报项", "数据来源", "状态未知时")
+                  "判定", "测量值", "类型", "指标/申报项", "数据来源", "状态未知时")
 
 
 def _lines(text: str) -> Markup:
@@ -46,7 +55,7 @@ def _rest(row: RowReport) -> str:
     return row.text[len(word):] if row.text.startswith(word) else row.text
 
 
-def _group_spans(report: AcceptanceReport) -> list[int]:
+def group_spans(report: AcceptanceReport) -> list[int]:
     """The number of rows of each group at the row that starts it, 0 elsewhere."""
     spans = [0] * len(report.rows)
     start = 0
@@ -57,12 +66,29 @@ def _group_spans(report: AcceptanceReport) -> list[int]:
     return spans
 
 
-def _when(report: AcceptanceReport, which: str) -> str:
+def when(report: AcceptanceReport, which: str) -> str:
     t = report.as_of if which == "as_of" else report.generated_at
-    return t.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return local_time(t) + "（北京时间）"
 
 
-def render_html(report: AcceptanceReport) -> str:
+def _entered_on(row: RowReport) -> str:
+    entered = (row.entry or {}).get("entered_at", "")
+    try:
+        return local_time(datetime.fromisoformat(str(entered)), "%Y-%m-%d")
+    except ValueError:
+        return str(entered)[:10]
+
+
+def _item_names(report: AcceptanceReport) -> Callable[[str, Sequence[str]], list[str]]:
+    def names(indicator: str, items: Sequence[str]) -> list[str]:
+        name = report.names.namer(indicator)
+        return [name(i) for i in items]
+    return names
+
+
+def render_html(report: AcceptanceReport, *, paged: bool = False) -> str:
+    """The report page; `paged` lays it out as printed on A4 and marks the rows that
+    start a page (for the PDF)."""
     cat = report.catalogue
     notes = [n for n in report.notes if n != cat.note]
     return _environment().get_template("report.html").render(
@@ -70,14 +96,15 @@ def render_html(report: AcceptanceReport) -> str:
         overall_word=OVERALL_WORDS[report.verdict],
         overall_if_online=OVERALL_WORDS[report.verdict_if_online],
         changes=report.changes_if_online, verdict_words=VERDICT_WORDS,
-        spans=_group_spans(report), rest=_rest, other_notes=notes,
-        as_of=_when(report, "as_of"), generated=_when(report, "generated"))
+        indicator_names=INDICATOR_NAMES, item_names=_item_names(report),
+        spans=group_spans(report), rest=_rest, entered_on=_entered_on, other_notes=notes,
+        as_of=when(report, "as_of"), generated=when(report, "generated"), paged=paged)
 
 
 def _sources(row: RowReport) -> str:
     parts = [f.words() for f in row.figures]
     if row.entry:
-        parts.append(f"申报人{row.entry['entered_by']}（{str(row.entry['entered_at'])[:10]}），"
+        parts.append(f"申报人{row.entry['entered_by']}（{_entered_on(row)}），"
                      f"证明材料{len(row.entry['evidence'])}份")
     return "；".join(parts)
 
@@ -85,33 +112,57 @@ def _sources(row: RowReport) -> str:
 def _unknown(row: RowReport) -> str:
     if not row.unknown:
         return ""
-    listed = "；".join(f"{ind}状态未知{len(items)}项" for ind, items in row.unknown.items())
+    listed = "；".join(f"{INDICATOR_NAMES.get(ind, ind)}状态未知{len(items)}项"
+                      for ind, items in row.unknown.items())
+    listed = f"{row.unknown_words}：{listed}"
     if row.changes_if_online and row.verdict_if_online is not None:
         listed += f"；若在线可能为{VERDICT_WORDS[row.verdict_if_online]}"
     return listed
 
 
+def figure_cell(row: RowReport) -> str:
+    """The row's rates as every format writes them: `27.9%（279/1000）`, each measure
+    named when there are several; a declared rate from its declared parts."""
+    if row.row.kind == "measured":
+        shown = [(INDICATOR_NAMES.get(m.indicator, m.indicator), value_text(m))
+                 for m in row.measures]
+        if len(shown) == 1:
+            return shown[0][1]
+        return "；".join(f"{name} {text}" for name, text in shown)
+    ratio, entry = row.row.ratio, row.entry
+    if ratio is None or not entry:
+        return ""
+    num, den = entry["values"].get(ratio.numerator), entry["values"].get(ratio.denominator)
+    if not isinstance(num, int | float) or not isinstance(den, int | float) or den <= 0:
+        return ""
+    return value_text(MeasureOutcome("", "", ratio.threshold_pct, num, den, "pass"))
+
+
 def table_rows(report: AcceptanceReport) -> list[list[Any]]:
-    """The report's rows in COLUMNS order (the group on every row, for sorting)."""
+    """The report's rows in COLUMNS order (the group on every row, for sorting); 序号 is
+    a number, the DB37 code goes with the 二级指标."""
     out: list[list[Any]] = []
     for r in report.rows:
-        what = ", ".join(r.row.indicators) if r.row.kind == "measured" else ", ".join(
-            f.name for f in r.row.fields)
-        out.append([r.row.group, r.row.code or r.row.number, r.row.name, r.row.definition,
-                    r.row.requirement, r.text, r.verdict_word,
+        what = "、".join(f"{INDICATOR_NAMES.get(i, i)}（{i}）" for i in r.row.indicators) \
+            if r.row.kind == "measured" else "、".join(f.label for f in r.row.fields)
+        name = f"{r.row.code} {r.row.name}" if r.row.code else r.row.name
+        out.append([r.row.group, r.row.number, name, r.row.definition, r.row.requirement,
+                    r.text, r.verdict_word, figure_cell(r),
                     SOURCE_WORDS["measured"] if r.row.kind == "measured" else
                     SOURCE_WORDS["declared"], what, _sources(r), _unknown(r)])
     return out
 
 
-def _summary(report: AcceptanceReport) -> list[tuple[str, Any]]:
+def summary(report: AcceptanceReport) -> list[tuple[str, Any]]:
     counts = report.counts
     lines: list[tuple[str, Any]] = [
-        ("指标表", report.catalogue.title),
-        ("社区", f"{report.community_name}（{report.community}）"),
-        ("数据时间", _when(report, "as_of")), ("生成时间", _when(report, "generated")),
+        ("指标表", report.catalogue.title), ("社区", report.community_name),
+        ("数据时间", when(report, "as_of")), ("生成时间", when(report, "generated")),
         ("总体判定", OVERALL_WORDS[report.verdict]),
-        ("达标/未达标/无数据", f"{counts['pass']}/{counts['fail']}/{counts['no_data']}")]
+        ("达标/未达标/无数据/未判定", f"{counts['pass']}/{counts['fail']}/"
+                                     f"{counts['no_data']}/{counts['not_judged']}")]
+    if report.county:
+        lines.append(("县（市、区）", report.county))
     if report.score is not None:
         lines.append(("得分（满分100）", report.score))
     if report.changes_if_online:
@@ -119,6 +170,7 @@ def _summary(report: AcceptanceReport) -> list[tuple[str, Any]]:
                       "、".join(f"{r.row.number}.{r.row.name}" for r in report.changes_if_online)))
     if report.catalogue.provisional:
         lines.append(("说明", report.catalogue.note or "暂定指标表"))
+    lines += [("说明", note) for note in report.notes if note != report.catalogue.note]
     return lines
 
 
@@ -128,47 +180,9 @@ def to_csv(report: AcceptanceReport) -> bytes:
     writer.writerow(COLUMNS)
     writer.writerows(table_rows(report))
     writer.writerow([])   # the summary follows the table, so the table starts at line 1
-    for key, value in _summary(report):
+    for key, value in summary(report):
         writer.writerow([key, value])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
-
-
-def to_xlsx(report: AcceptanceReport) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "验收表"
-    sheet.append(list(COLUMNS))
-    for row in table_rows(report):
-        sheet.append(row)
-    widths = (10, 7, 14, 36, 40, 60, 8, 9, 26, 40, 24)
-    for i, width in enumerate(widths):
-        sheet.column_dimensions[chr(ord("A") + i)].width = width
-    wrap = Alignment(wrap_text=True, vertical="top")
-    fills = {"达标": "DDF2E2", "未达标": "F9D9D6", "无数据": "FFF1CC"}
-    for cells in sheet.iter_rows(min_row=2):
-        for cell in cells:
-            cell.alignment = wrap
-        verdict = cells[6]
-        if verdict.value in fills:
-            verdict.fill = PatternFill("solid", fgColor=fills[str(verdict.value)])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="E8ECF2")
-    sheet.freeze_panes = "A2"
-    sheet.print_title_rows = "1:1"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.orientation = "landscape"
-    summary = book.create_sheet("汇总")
-    for key, value in _summary(report):
-        summary.append([key, value])
-    summary.column_dimensions["A"].width = 30
-    summary.column_dimensions["B"].width = 80
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def to_json(report: AcceptanceReport) -> bytes:
@@ -176,13 +190,18 @@ def to_json(report: AcceptanceReport) -> bytes:
 
 
 def export(report: AcceptanceReport, fmt: str) -> bytes:
-    """The report in `fmt` (html | csv | xlsx | json) as bytes."""
+    """The report in `fmt` (html | csv | xlsx | json | pdf) as bytes. PDF runs chromium
+    (`acceptance.pdf`): call it off the event loop."""
     if fmt == "html":
         return render_html(report).encode("utf-8")
     if fmt == "csv":
         return to_csv(report)
     if fmt == "xlsx":
+        from acceptance.xlsx import to_xlsx
         return to_xlsx(report)
     if fmt == "json":
         return to_json(report)
+    if fmt == "pdf":
+        from acceptance.pdf import to_pdf
+        return to_pdf(report)
     raise ValueError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}")

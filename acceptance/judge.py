@@ -24,7 +24,7 @@ from indicators.model import (
     Thresholds,
     TierFigure,
     Window,
-    percent,
+    display_value,
     status_for,
 )
 
@@ -41,8 +41,8 @@ class MeasureOutcome:
     indicator: str
     basis: str
     threshold: float | None
-    numerator: int
-    denominator: int
+    numerator: float
+    denominator: float
     status: Status
     unknown: tuple[str, ...] = ()
     status_if_online: Status = "no_data"
@@ -50,7 +50,8 @@ class MeasureOutcome:
 
     @property
     def value(self) -> float | None:
-        return percent(self.numerator, self.denominator)
+        """Truncated to one decimal, as every format writes it."""
+        return display_value(self.numerator, self.denominator)
 
     def to_dict(self) -> dict[str, Any]:
         return {"indicator": self.indicator, "basis": self.basis,
@@ -111,11 +112,18 @@ def judge(measure: Measure, result: IndicatorResult | None,
     threshold = threshold_for(measure, result)
     num = result.numerator_for(measure.basis)
     den = result.denominator_for(measure.basis)
-    status = status_for(num, den, threshold)
+    status = result.status_for(measure.basis, threshold)
     unknown = unknown_items(result, measure.basis)
-    hoped = status_for(min(num + len(unknown), den), den, threshold)
+    hoped = status_for(min(num + len(unknown), den), den, threshold,
+                       result.none_eligible_for(measure.basis))
     return MeasureOutcome(measure.indicator, measure.basis, threshold, num, den, status,
                           unknown, hoped, source)
+
+
+def _figure(value: Any) -> float:
+    """A count as the int it was, kWh as the float they were."""
+    number = float(value)
+    return int(number) if number.is_integer() else number
 
 
 def _when(text: str) -> datetime:
@@ -137,9 +145,11 @@ def result_from_dict(d: Mapping[str, Any]) -> IndicatorResult:
             requires=tuple(f.get("requires", ())),
             breakdown={k: tuple(v) for k, v in (f.get("breakdown") or {}).items()},
             denominator=f.get("denominator"),
-            denominator_devices=tuple(f.get("denominator_devices", ())))
+            denominator_devices=tuple(f.get("denominator_devices", ())),
+            none_eligible=f.get("none_eligible"))
     return IndicatorResult(
-        id=str(d["id"]), numerator=int(d["numerator"]), denominator=int(d["denominator"]),
+        id=str(d["id"]), numerator=_figure(d["numerator"]),
+        denominator=_figure(d["denominator"]), none_eligible=bool(d.get("none_eligible")),
         as_of=as_of, window=span,
         thresholds=Thresholds(thresholds.get("basic"), thresholds.get("growth")),
         numerator_devices=tuple(devices.get("numerator", ())),

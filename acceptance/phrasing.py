@@ -1,23 +1,43 @@
 """The building blocks of completion texts: figures with their source, percentages written
-the way the published tables write them, shortfalls, reason words and id lists."""
+the way the published tables write them (one rule for every format:
+`indicators.model.tenths`), shortfalls, reason words and lists of what is left out, by
+name."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
+
+from indicators.model import tenths as _tenths
+from indicators.model import tenths_text
 
 Source = Literal["measured", "inventory", "declared"]
 #: How each source is named next to a figure in the report.
 SOURCE_WORDS: Final[dict[str, str]] = {"measured": "设备实测", "inventory": "设备台账",
                                        "declared": "申报"}
-VERDICT_WORDS: Final[dict[str, str]] = {"pass": "达标", "fail": "未达标", "no_data": "无数据"}
+#: `not_judged`: nothing to judge against (a threshold no one published) or nothing to
+#: judge on (a time before the community's first data).
+VERDICT_WORDS: Final[dict[str, str]] = {"pass": "达标", "fail": "未达标", "no_data": "无数据",
+                                        "not_judged": "未判定"}
+#: Every measured indicator by the name the published tables use.
+INDICATOR_NAMES: Final[dict[str, str]] = {
+    "smart_lighting_rate": "智能照明设施安装率", "video_key_coverage": "关键位置覆盖率",
+    "video_networked_rate": "联网率", "video_intact_rate": "摄像机完好率",
+    "video_picture_out_rate": "公共视频资源出图率",
+    "video_record_compliance": "编码、名称、行政区划、经纬度等合规率",
+    "energy_collection_rate": "家庭能源自动化采集设施安装率",
+    "smart_charging_compounds": "智能充电设施", "fire_hazard_compounds": "消防隐患自动化识别",
+    "ebike_elevator_compounds": "电动车进电梯智能识别", "fire_alarm_coverage": "火灾自动报警覆盖",
+    "highrise_throw_coverage": "高空抛物监测", "access_control_compounds": "出入管理",
+    "perimeter_compounds": "周界防范", "elderly_sos_coverage": "紧急呼叫装置覆盖",
+    "elderly_sos_response_rate": "15分钟响应率", "lighting_energy_saving": "公共照明节能率"}
 
 #: Why an item is left out of a numerator, in words, for every breakdown reason the
 #: evaluators use. Reasons that only mean "not in this figure" are absent (see SKIPPED).
 REASON_WORDS: Final[dict[str, str]] = {
-    "plain": "无智能控制器", "silent": "离线或统计期内未上报", "unknown": "网关离线、状态未知",
+    "plain": "无智能控制器", "silent": "离线或统计期内未上报", "unknown": "状态未知",
     "no_access": "凭据或时钟错误、无法接入", "offline": "离线", "unmonitored": "未接入（无协议）",
     "open_fault": "有未消除的遮挡或视频丢失故障", "never_probed": "未抽检画面",
     "bad_picture": "画面抽检未通过", "no_camera": "无摄像机", "not_intact": "摄像机均不完好",
@@ -36,9 +56,15 @@ REASON_WORDS: Final[dict[str, str]] = {
     "alarm_not_shown": "统计期内未产生报警", "floors_not_covered": "3层及以上楼层未全覆盖",
     "not_online": "设备离线", "no_person_gate": "无人员门禁", "no_vehicle_gate": "无车辆门禁",
     "late": "超过15分钟响应", "missed": "未响应",
+    "elevators_not_registered": "登记有电梯但未登记电梯设备",
+    "no_rated_power": "未登记额定功率", "no_burn_hours": "未登记每日亮灯时长",
+    "not_metered": "统计期内无电量读数", "metered_too_short": "电量读数不足一天",
 }
+#: Reasons that only mean "not in this figure" (or, for the unregistered ones, are said
+#: apart from the shortfall).
 SKIPPED: Final = frozenset({"not_public", "no_ebikes", "not_residential", "below_threshold",
-                            "no_elevators", "not_closed", "pending"})
+                            "no_elevators", "not_closed", "pending", "floors_unregistered",
+                            "closed_unstated", "ebikes_unstated", "elevators_unstated"})
 #: At most this many ids are named per reason; the rest are counted.
 LISTED: Final = 8
 
@@ -83,13 +109,12 @@ def number(value: int | float | str) -> str:
 
 
 def tenths(numerator: float, denominator: float) -> int:
-    """The rate in tenths of a percent, rounded DOWN: a figure never reads as reaching a
-    threshold it misses (79.96 % is written 79.9 %, not 80 %)."""
-    return math.floor(round(1000 * numerator / denominator, 6))
+    """The rate in tenths of a percent, rounded down (`indicators.model.tenths`)."""
+    return _tenths(numerator, denominator)
 
 
 def from_tenths(t: int) -> str:
-    return str(t // 10) if t % 10 == 0 else f"{t // 10}.{t % 10}"
+    return tenths_text(t)
 
 
 def pct(numerator: float, denominator: float) -> str:
@@ -115,24 +140,28 @@ def needed(numerator: int, denominator: int, threshold: float) -> int:
     return max(math.ceil(threshold * denominator / 100 - 1e-9) - numerator, 0)
 
 
-def id_list(ids: Sequence[str]) -> str:
-    shown = "、".join(ids[:LISTED])
+def id_list(ids: Sequence[str], name: Callable[[str], str] = str) -> str:
+    """The first LISTED items by `name`, `等N个` when there are more."""
+    shown = "、".join(name(i) for i in ids[:LISTED])
     return shown + (f"等{len(ids)}个" if len(ids) > LISTED else "")
 
 
 def reasons_phrase(breakdown: Mapping[str, Iterable[str]], unit: str,
-                   *, name_ids: bool = True) -> str:
-    """`无智能控制器720个、离线或统计期内未上报3个（light-1、light-2、light-3）` for
-    every non-empty reason, in the evaluator's order."""
+                   *, name_ids: bool = True, name: Callable[[str], str] = str,
+                   unknown_word: str = "") -> str:
+    """`无智能控制器720个、离线或统计期内未上报3个（北苑路灯1、…）` for every non-empty
+    reason, in the evaluator's order; items are written by `name`, and `unknown` by
+    `unknown_word` (why their state is unknown: gateway offline, not reported yet)."""
     parts: list[str] = []
     for reason, ids in breakdown.items():
         listed = list(ids)
         if reason in SKIPPED or not listed:
             continue
-        word = REASON_WORDS.get(reason, reason)
+        word = (unknown_word or REASON_WORDS["unknown"]) if reason == "unknown" else \
+            REASON_WORDS.get(reason, reason)
         part = f"{word}{len(listed)}{unit}"
         if name_ids:
-            part += f"（{id_list(listed)}）"
+            part += f"（{id_list(listed, name)}）"
         parts.append(part)
     return "、".join(parts)
 

@@ -5,7 +5,8 @@ devices whose state is unknown were online.
 
 Measured rows are written from the indicators only: a declaration for a measured row is
 never used (the declared store refuses it at entry; one found anyway is ignored and
-reported under `ignored_declaration`).
+reported under `ignored_declaration`). A report as of a time before the community's
+first device data judges no measured row (未判定) and no overall verdict.
 """
 
 from __future__ import annotations
@@ -15,17 +16,31 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from acceptance.catalogue import Catalogue, Row, load_catalogue
+from acceptance.catalogue import REPORT_ONLY, Catalogue, Row, load_catalogue
+from acceptance.clauses import TextContext
+from acceptance.county import CountySettings, county_settings_from_env
 from acceptance.declared_texts import DeclarationLike, declared_text
 from acceptance.judge import MeasureOutcome, judge, result_from_dict
+from acceptance.names import Names, load_names, local_time
 from acceptance.phrasing import VERDICT_WORDS, Figure
-from acceptance.texts import measured_text, row_verdict
+from acceptance.report_facts import (
+    INDICATOR_KINDS,
+    UnknownCauses,
+    first_data,
+    monitored,
+    report_only_indicators,
+    unknown_causes,
+)
+from acceptance.texts import measured_text, not_judged_text, row_verdict
 from indicators.load import compute_indicators
 from indicators.model import IndicatorResult
 
 Connection = Any  # asyncpg.Connection; asyncpg ships no type information
 
-OVERALL_WORDS: Final = {"pass": "达标", "fail": "未达标", "incomplete": "未完成（有无数据的行）"}
+OVERALL_WORDS: Final = {"pass": "达标", "fail": "未达标",
+                        "incomplete": "未完成（有无数据或未判定的行）",
+                        "not_judged": "未判定（该时刻社区尚无设备数据）"}
+VERDICTS: Final = ("pass", "fail", "no_data", "not_judged")
 
 
 class ReportError(LookupError):
@@ -44,6 +59,8 @@ class RowReport:
     notes: tuple[str, ...] = ()
     verdict_if_online: str | None = None
     ignored_declaration: Mapping[str, Any] | None = None
+    #: Why this row's unknown devices are unknown (`状态未知（网关xy-gw1离线）`).
+    unknown_words: str = ""
 
     @property
     def verdict_word(self) -> str:
@@ -72,6 +89,8 @@ class RowReport:
         if r.kind == "measured":
             out["indicators"] = [m.to_dict() for m in self.measures]
             out["unknown"] = {k: list(v) for k, v in self.unknown.items()}
+            if self.unknown:
+                out["unknown_words"] = self.unknown_words
             out["verdict_if_online"] = self.verdict_if_online
         else:
             out["declaration"] = dict(self.entry) if self.entry else None
@@ -95,6 +114,14 @@ class AcceptanceReport:
     rows: tuple[RowReport, ...]
     indicator_sources: Mapping[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    #: False when `as_of` is before the community's first device data: nothing measured.
+    judged: bool = True
+    first_data: datetime | None = None
+    county: str | None = None
+    #: Why devices are unknown, community-wide, for the banner.
+    unknown_words: str = "状态未知"
+    #: What the rows' items are called (the banner lists unknown items by name).
+    names: Names = field(default_factory=Names)
 
     @property
     def tier(self) -> str:
@@ -102,15 +129,18 @@ class AcceptanceReport:
 
     @property
     def counts(self) -> dict[str, int]:
-        return {v: sum(1 for r in self.rows if r.verdict == v)
-                for v in ("pass", "fail", "no_data")}
+        return {v: sum(1 for r in self.rows if r.verdict == v) for v in VERDICTS}
 
     @property
     def verdict(self) -> str:
+        if not self.judged:
+            return "not_judged"
         return _overall([r.verdict for r in self.rows])
 
     @property
     def verdict_if_online(self) -> str:
+        if not self.judged:
+            return "not_judged"
         return _overall([r.verdict_if_online or r.verdict for r in self.rows])
 
     @property
@@ -132,7 +162,9 @@ class AcceptanceReport:
             "provisional": cat.provisional, "scoring": cat.scoring,
             **({"catalogue_note": cat.note} if cat.note else {}),
             "as_of": _iso(self.as_of), "live": self.live,
-            "generated_at": _iso(self.generated_at),
+            "generated_at": _iso(self.generated_at), "judged": self.judged,
+            "first_data": _iso(self.first_data) if self.first_data else None,
+            **({"county": self.county} if self.county else {}),
             "verdict": self.verdict, "verdict_word": OVERALL_WORDS[self.verdict],
             "counts": self.counts,
             **({"score": self.score, "score_max": 100} if self.score is not None else {}),
@@ -141,7 +173,8 @@ class AcceptanceReport:
                 "rows": [{"id": r.row.id, "name": r.row.name, "verdict": r.verdict,
                           "verdict_if_online": r.verdict_if_online,
                           "unknown": {k: list(v) for k, v in r.unknown.items()}}
-                         for r in self.changes_if_online]},
+                         for r in self.changes_if_online],
+                **({"why": self.unknown_words} if self.changes_if_online else {})},
             "indicator_sources": dict(self.indicator_sources),
             "notes": list(self.notes),
             "rows": [r.to_dict() for r in self.rows],
@@ -171,13 +204,16 @@ def _entry_dict(entry: DeclarationLike) -> dict[str, Any]:
 
 
 def measured_row(row: Row, results: Mapping[str, IndicatorResult],
-                 sources: Mapping[str, str]) -> RowReport:
+                 sources: Mapping[str, str], ctx: TextContext | None = None) -> RowReport:
+    ctx = ctx or TextContext()
     outcomes = tuple(judge(m, results.get(m.indicator), sources.get(m.indicator, "missing"))
                      for m in row.measures)
-    verdict, text, figures = measured_text(row, outcomes, results)
+    verdict, text, figures = measured_text(row, outcomes, results, ctx)
     hoped = row_verdict([_hoped(o) for o in outcomes])
+    unknown = [o.indicator for o in outcomes if o.unknown]
+    words = "；".join(dict.fromkeys(ctx.unknown(i) for i in unknown))
     return RowReport(row, verdict, text, figures, outcomes,
-                     verdict_if_online=hoped if any(o.unknown for o in outcomes) else None)
+                     verdict_if_online=hoped if unknown else None, unknown_words=words)
 
 
 def _hoped(o: MeasureOutcome) -> MeasureOutcome:
@@ -185,25 +221,38 @@ def _hoped(o: MeasureOutcome) -> MeasureOutcome:
 
 
 def declared_row(row: Row, entry: DeclarationLike | None,
-                 register: Mapping[str, int | None]) -> RowReport:
-    out = declared_text(row, entry, register)
+                 register: Mapping[str, int | None],
+                 county: CountySettings | None = None) -> RowReport:
+    out = declared_text(row, entry, register, county)
     return RowReport(row, out.verdict, out.text, out.figures,
                      entry=_entry_dict(entry) if entry is not None else None,
                      problems=out.problems, notes=out.notes)
+
+
+def unjudged_row(row: Row, as_of: datetime) -> RowReport:
+    """A measured row before the community's first data: no figure, no verdict."""
+    return RowReport(row, "not_judged", not_judged_text(
+        f"截至{local_time(as_of)}（北京时间）社区尚无设备数据，不作判定"))
 
 
 def assemble(catalogue: Catalogue, results: Sequence[IndicatorResult],
              declarations: Mapping[str, DeclarationLike], register: Mapping[str, int | None],
              *, community: str, community_name: str, as_of: datetime, live: bool,
              generated_at: datetime, sources: Mapping[str, str] | None = None,
-             notes: Sequence[str] = ()) -> AcceptanceReport:
-    """The report from computed results and entries (pure: no database)."""
+             notes: Sequence[str] = (), ctx: TextContext | None = None,
+             county: CountySettings | None = None, judged: bool = True,
+             first: datetime | None = None, unknown_words: str = "状态未知"
+             ) -> AcceptanceReport:
+    """The report from computed results and entries (pure: no database). `judged` False
+    (a time before the first data) leaves every measured row 未判定."""
     by_id = {r.id: r for r in results}
     src = dict(sources) if sources is not None else dict.fromkeys(by_id, "computed")
+    context = ctx or TextContext(not_applicable=county.not_applicable if county else {})
     rows: list[RowReport] = []
     for row in catalogue.rows:
         if row.kind == "measured":
-            report = measured_row(row, by_id, src)
+            report = measured_row(row, by_id, src, context) if judged else \
+                unjudged_row(row, as_of)
             entry = declarations.get(row.id)
             if entry is not None:
                 report = replace(report, ignored_declaration={
@@ -211,23 +260,26 @@ def assemble(catalogue: Catalogue, results: Sequence[IndicatorResult],
                                                  "a declaration cannot override them"})
             rows.append(report)
         else:
-            rows.append(declared_row(row, declarations.get(row.id), register))
+            rows.append(declared_row(row, declarations.get(row.id), register, county))
     return AcceptanceReport(community, community_name, catalogue, as_of, live, generated_at,
-                            tuple(rows), src, tuple(notes))
+                            tuple(rows), src, tuple(notes), judged, first,
+                            county.county if county else None, unknown_words, context.names)
 
 
 async def build_report(conn: Connection, community: str, tier: str, *,
                        as_of: datetime | None = None, now: datetime | None = None,
-                       declarations: Mapping[str, DeclarationLike] | None = None
-                       ) -> AcceptanceReport:
+                       declarations: Mapping[str, DeclarationLike] | None = None,
+                       county: CountySettings | None = None) -> AcceptanceReport:
     """The report of `community` against `tier` ("basic" | "growth" | "benchmark" |
     "db37"), live (as of `now`) or as of a past time.
 
     Past: the indicator history's recordings (`indicators_as_of`), else recomputed from
     the stored telemetry; declarations as entered by then. `declarations` replaces the
-    declared store (tests).
+    declared store (tests). `county`: the county's settings, by default those named by
+    SCG_COUNTY_SETTINGS.
     """
     catalogue = load_catalogue(tier)
+    county = county if county is not None else county_settings_from_env()
     com = await conn.fetchrow(
         "SELECT id, name, households, lone_elderly FROM communities WHERE id = $1", community)
     if com is None:
@@ -238,7 +290,23 @@ async def build_report(conn: Connection, community: str, tier: str, *,
     generated = now or datetime.now(UTC)
     at = as_of or generated
     notes: list[str] = []
-    results, sources = await _indicators(conn, community, at, past=as_of is not None)
+    first = await first_data(conn, community)
+    judged = (at >= first) if first is not None else not await monitored(conn, community)
+    results: list[IndicatorResult] = []
+    sources: dict[str, str] = {}
+    causes = UnknownCauses()
+    if judged:
+        results, sources = await _indicators(conn, community, at, past=as_of is not None)
+        wanted = [m.indicator for r in catalogue.rows for m in r.measures
+                  if m.indicator in REPORT_ONLY]
+        for extra in await report_only_indicators(conn, community, at, wanted):
+            results.append(extra)
+            sources[extra.id] = "computed"
+        causes = await unknown_causes(conn, community, at)
+    else:
+        notes.append(f"截至{local_time(at)}（北京时间）社区尚无设备数据" + (
+            f"（首条数据时间{local_time(first)}）" if first is not None else "")
+            + "，设备实测项不作判定")
     if declarations is None:
         declarations, missing = await _declarations(conn, community, tier, as_of)
         if missing:
@@ -249,9 +317,16 @@ async def build_report(conn: Connection, community: str, tier: str, *,
                 "compounds": int(compounds) if compounds else None}
     if catalogue.provisional and catalogue.note:
         notes.append(catalogue.note)
+    ctx = TextContext(names=await load_names(conn, community),
+                      unknown_words=causes.for_indicators(),
+                      not_applicable=county.not_applicable if county else {})
+    kinds = {k for r in catalogue.rows for m in r.measures
+             for k in INDICATOR_KINDS.get(m.indicator, ())}
     return assemble(catalogue, results, declarations, register, community=community,
                     community_name=com["name"] or community, as_of=at, live=as_of is None,
-                    generated_at=generated, sources=sources, notes=notes)
+                    generated_at=generated, sources=sources, notes=notes, ctx=ctx,
+                    county=county, judged=judged, first=first,
+                    unknown_words=causes.words(kinds))
 
 
 async def _indicators(conn: Connection, community: str, at: datetime, *, past: bool

@@ -1,42 +1,31 @@
 """Completion texts (本社区完成情况) of measured rows, written from the indicator figures in
-the phrasing of the published tables: `达标。智能照明设施安装率达到100%，其中社区内智能照明
-设备数112个，社区内公共照明设备总数112个。`; a shortfall says by how much and what is left
-out; a figure without data says why. Rows with several requirements number their clauses
-(1.…；2.…。) as the published video and fire-hazard rows do.
+the phrasing of the published tables (the clauses are in `acceptance.clauses`). A row with
+nothing eligible, as the inventory shows, is met and says so as the tables do
+(`达标。社区内19层及以上住宅0栋。`); a figure without data says why and what to register. Rows
+with several requirements number their clauses (1.…；2.…。) as the published video and
+fire-hazard rows do.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Final
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
 
-from acceptance.catalogue import NOT_YET_COMPUTED, Row
+from acceptance.catalogue import REPORT_ONLY, Row
+from acceptance.clauses import BUILDERS, VIDEO_TRIPLE, Results, TextContext, key_positions
 from acceptance.judge import MeasureOutcome, breakdown_of
 from acceptance.phrasing import (
+    INDICATOR_NAMES,
     VERDICT_WORDS,
     Clause,
     Figure,
-    from_tenths,
-    needed,
-    pct,
-    rate_phrase,
-    reasons_phrase,
-    tenths,
-    thr,
-    window_words,
+    id_list,
+    number,
 )
-from indicators.model import IndicatorResult
+from indicators.model import IndicatorResult, percent_text
 
-Results = Mapping[str, IndicatorResult]
-Builder = Callable[[MeasureOutcome, IndicatorResult], Clause]
-
-FUNCTION_WORDS: Final = {"timed_charging": "定时充电", "auto_power_off": "自动断电",
-                         "fault_alarm": "故障报警"}
-HAZARDS: Final = "消防通道占用、消防栓异常、防火门打开、电气设施异常等情况的自动化识别和上报"
-KEY_PLACES: Final = "视频监控在小区出入口、停车库（场）出入口、社区主干道、消防通道等关键位置的"
-VIDEO_TRIPLE: Final = ("video_key_coverage", "video_networked_rate", "video_intact_rate")
-
-#: Why a figure has nothing to divide by, per indicator.
+#: Why a figure has nothing to divide by, per indicator, when the inventory holds nothing
+#: to count at all (an attribute some objects lack is named from the result instead).
 NO_DATA: Final[dict[str, str]] = {
     "smart_lighting_rate": "智能照明设施安装率无数据：设备台账中没有登记公共照明设备",
     "video_key_coverage": "覆盖率无数据：设备台账中没有登记关键位置",
@@ -47,30 +36,57 @@ NO_DATA: Final[dict[str, str]] = {
                                "没有登记摄像机",
     "energy_collection_rate": "家庭能源自动化采集设施安装率无数据：社区未登记家庭总数"
                               "（设备台账 community.households）",
-    "smart_charging_compounds": "智能充电设施无数据：设备台账中没有标记有电动自行车的小区"
-                                "（ebikes: true）",
+    "smart_charging_compounds": "智能充电设施无数据：设备台账中没有登记小区",
     "fire_hazard_compounds": "消防隐患自动化识别无数据：设备台账中没有登记小区",
     "fire_alarm_coverage": "火灾自动报警覆盖无数据：设备台账中没有登记住宅建筑",
-    "ebike_elevator_compounds": "电动车进电梯识别无数据：设备台账中没有登记小区内的电梯"
-                                "（kind: elevator）",
-    "highrise_throw_coverage": "高空抛物监测无数据：设备台账中没有达到楼层要求的住宅建筑"
-                               "（或未登记楼层数）",
-    "access_control_compounds": "出入管理无数据：设备台账中没有标记封闭式小区（closed: true）",
-    "perimeter_compounds": "周界防范无数据：设备台账中没有标记封闭式小区（closed: true）",
+    "ebike_elevator_compounds": "电动车进电梯识别无数据：设备台账中没有登记小区",
+    "highrise_throw_coverage": "高空抛物监测无数据：设备台账中没有登记住宅建筑",
+    "access_control_compounds": "出入管理无数据：设备台账中没有登记小区",
+    "perimeter_compounds": "周界防范无数据：设备台账中没有登记小区",
     "elderly_sos_coverage": "紧急呼叫装置覆盖无数据：社区未登记60岁及以上独居老人数"
                             "（设备台账 community.lone_elderly）",
-    "elderly_sos_response_rate": "15分钟响应率无数据：统计期内没有已有结果的紧急呼叫",
-    "lighting_energy_saving": "公共照明节能率无数据：本系统尚未测量节能率（需灯具额定功率与"
-                              "计量电量）",
+    "elderly_sos_response_rate": "15分钟响应率无数据：统计期内没有已有结果的紧急呼叫（可按下"
+                                 "一个紧急呼叫装置并确认，以验证响应）",
+    "lighting_energy_saving": "公共照明节能率无数据：没有同时登记额定功率（rated_power_w）和"
+                              "每日亮灯时长（burn_hours_per_day）并有一天以上计量电量的智能照明"
+                              "灯具",
+}
+#: An attribute the inventory lacks: what it is called, the objects that lack it, the
+#: key to register.
+ATTRIBUTES: Final[dict[str, tuple[str, str, str]]] = {
+    "floors": ("楼层数", "栋住宅建筑", "floors: N"),
+    "closed": ("是否封闭式小区", "个小区", "closed: true/false"),
+    "ebikes": ("是否有电动自行车", "个小区", "ebikes: true/false"),
+    "elevators": ("是否有电梯", "个小区", "elevators: true/false")}
+#: The published way of saying a row has nothing eligible (counties may word it their own
+#: way: `acceptance.county`); {floors} is the tier's floor count.
+NOT_APPLICABLE: Final[dict[str, str]] = {
+    "highrise_throw_coverage": "社区内{floors}层及以上住宅0栋",
+    "access_control_compounds": "社区内封闭式小区0个",
+    "perimeter_compounds": "社区内封闭式小区0个",
+    "smart_charging_compounds": "社区内有电动自行车的小区0个",
+    "ebike_elevator_compounds": "社区内有电梯的小区0个",
+    "elderly_sos_coverage": "社区内60岁及以上独居老人0人",
+    "elderly_sos_response_rate": "社区内60岁及以上独居老人0人，无紧急呼叫需要响应",
+}
+#: What the inventory shows for a row with nothing eligible, as a figure: its label,
+#: unit, and the breakdown reason listing the objects (None: `details.residential`).
+_ELIGIBILITY_FIGURES: Final[dict[str, tuple[str, str, str | None]]] = {
+    "highrise_throw_coverage": ("登记住宅建筑数", "栋", None),
+    "access_control_compounds": ("登记小区数（均非封闭式）", "个", "not_closed"),
+    "perimeter_compounds": ("登记小区数（均非封闭式）", "个", "not_closed"),
+    "smart_charging_compounds": ("登记小区数（均无电动自行车）", "个", "no_ebikes"),
+    "ebike_elevator_compounds": ("登记小区数（均无电梯）", "个", "no_elevators"),
 }
 
 
 def row_verdict(outcomes: Sequence[MeasureOutcome]) -> str:
-    """fail when any measure fails; pass when all pass; otherwise no_data."""
+    """fail when any measure fails; pass when every measure passes or has nothing
+    eligible; otherwise no_data."""
     statuses = [o.status for o in outcomes]
     if "fail" in statuses:
         return "fail"
-    if statuses and all(s == "pass" for s in statuses):
+    if statuses and all(s in ("pass", "not_applicable") for s in statuses):
         return "pass"
     return "no_data"
 
@@ -84,9 +100,43 @@ def compose(verdict: str, clauses: Sequence[Clause], suffix: str = "") -> str:
     return f"{word}。\n{body}。{suffix}"
 
 
-def measured_text(row: Row, outcomes: Sequence[MeasureOutcome], results: Results
-                  ) -> tuple[str, str, tuple[Figure, ...]]:
+def not_applicable_clause(o: MeasureOutcome, r: IndicatorResult, ctx: TextContext) -> Clause:
+    """The published sentence for nothing eligible, with what the inventory shows."""
+    floors = r.details.get("min_floors", {}).get(o.basis, "")
+    wording = ctx.not_applicable.get(o.indicator) or NOT_APPLICABLE.get(
+        o.indicator, f"{INDICATOR_NAMES.get(o.indicator, o.indicator)}：社区内无适用对象")
+    figures: list[Figure] = []
+    shown = _ELIGIBILITY_FIGURES.get(o.indicator)
+    if shown is not None:
+        label, unit, reason = shown
+        count = r.details.get("residential") if reason is None else len(
+            breakdown_of(r, o.basis).get(reason, ()))
+        figures.append(Figure(label, count, unit, "inventory"))
+    if o.indicator == "highrise_throw_coverage":
+        figures.append(Figure(f"{floors}层及以上住宅数", 0, "栋", "inventory",
+                              "按设备台账登记的楼层数"))
+    return Clause(wording.format(floors=floors), tuple(figures))
+
+
+def no_data_clause(o: MeasureOutcome, r: IndicatorResult | None, ctx: TextContext) -> Clause:
+    """Why the figure has no data, naming what to register where the inventory lacks an
+    attribute for some objects."""
+    lacking: Mapping[str, Any] = (r.details.get("unregistered") or {}) if r else {}
+    attribute = ATTRIBUTES.get(str(lacking.get("attribute")))
+    ids = list(lacking.get("ids", ()))
+    if attribute is None or not ids:
+        return Clause(NO_DATA.get(o.indicator, f"{INDICATOR_NAMES.get(o.indicator)}无数据"))
+    what, objects, key = attribute
+    kind = "building" if lacking.get("objects") == "buildings" else "compound"
+    listed = id_list(ids, lambda i: ctx.names.of(kind, i))
+    return Clause(f"{INDICATOR_NAMES.get(o.indicator, o.indicator)}无数据：设备台账中"
+                  f"{len(ids)}{objects}未登记{what}（{listed}），请在设备台账中登记（{key}）")
+
+
+def measured_text(row: Row, outcomes: Sequence[MeasureOutcome], results: Results,
+                  ctx: TextContext | None = None) -> tuple[str, str, tuple[Figure, ...]]:
     """(verdict, completion text, figures) of a measured row."""
+    ctx = ctx or TextContext()
     verdict = row_verdict(outcomes)
     by_id = {o.indicator: o for o in outcomes}
     clauses: list[Clause] = []
@@ -96,17 +146,20 @@ def measured_text(row: Row, outcomes: Sequence[MeasureOutcome], results: Results
             continue
         if o.indicator in VIDEO_TRIPLE:
             triple = [by_id[i] for i in VIDEO_TRIPLE if i in by_id]
-            clauses.append(_key_positions(triple, results))
+            clauses.append(key_positions(triple, results, ctx))
             done.update(t.indicator for t in triple)
             continue
         done.add(o.indicator)
         result = results.get(o.indicator)
-        if result is None and o.indicator not in NOT_YET_COMPUTED:
-            clauses.append(Clause(f"{o.indicator}无数据：该时刻没有此指标的计算结果"))
+        if result is None and o.indicator not in REPORT_ONLY:
+            name = INDICATOR_NAMES.get(o.indicator, o.indicator)
+            clauses.append(Clause(f"{name}无数据：该时刻没有此指标的计算结果"))
+        elif result is not None and o.status == "not_applicable":
+            clauses.append(not_applicable_clause(o, result, ctx))
         elif result is None or o.denominator == 0:
-            clauses.append(Clause(NO_DATA.get(o.indicator, f"{o.indicator}无数据")))
+            clauses.append(no_data_clause(o, result, ctx))
         else:
-            clauses.append(BUILDERS[o.indicator](o, result))
+            clauses.append(BUILDERS[o.indicator](o, result, ctx))
     suffix = ""
     if "2种社区养老服务" in row.requirement and any(
             i.startswith("elderly_") for i in by_id):
@@ -116,243 +169,15 @@ def measured_text(row: Row, outcomes: Sequence[MeasureOutcome], results: Results
     return verdict, compose(verdict, clauses, suffix), figures
 
 
-def _passed(o: MeasureOutcome) -> bool:
-    return o.status == "pass"
+def not_judged_text(why: str) -> str:
+    """A measured row judged on nothing (a time before the community's first data)."""
+    return f"{VERDICT_WORDS['not_judged']}。{why}。"
 
 
-def _rate(name: str, o: MeasureOutcome) -> str:
-    if o.denominator == 0 or o.threshold is None:
-        return f"{name}无数据"
-    return rate_phrase(name, o.numerator, o.denominator, o.threshold, _passed(o))
-
-
-def _left_out(o: MeasureOutcome, r: IndicatorResult, unit: str, lead: str = "未计入") -> str:
-    if _passed(o):
-        return ""
-    listed = reasons_phrase(breakdown_of(r, o.basis), unit)
-    return f"；{lead}：{listed}" if listed else ""
-
-
-def _share(o: MeasureOutcome, achieved: str) -> str:
-    """`社区内100%小区实现…` or `社区内仅60%小区实现…，低于80%的要求20个百分点`."""
-    assert o.threshold is not None
-    t = tenths(o.numerator, o.denominator)
-    if _passed(o):
-        return f"社区内{from_tenths(t)}%小区实现{achieved}"
-    gap = round(o.threshold * 10) - t
-    return (f"社区内仅{from_tenths(t)}%小区实现{achieved}，低于{thr(o.threshold)}%的要求"
-            f"{from_tenths(gap)}个百分点")
-
-
-def _every(o: MeasureOutcome, whole: str, each_passing: str, part_passing: str,
-           unit: str, r: IndicatorResult) -> str:
-    """`{whole}，{each_passing}` when every item passes; else how many do and why not."""
-    n, d = o.numerator, o.denominator
-    if _passed(o) and n == d:
-        return f"{whole}，{each_passing}"
-    text = f"{whole}，其中{n}{unit}{part_passing}"
-    if not _passed(o):
-        text += "，" + _rate("达标比例", o)
-    return text + _left_out(o, r, unit, "未达到")
-
-
-def lighting(o: MeasureOutcome, r: IndicatorResult) -> Clause:
-    n, d = o.numerator, o.denominator
-    text = (f"{_rate('智能照明设施安装率', o)}，其中社区内智能照明设备数{n}个，"
-            f"社区内公共照明设备总数{d}个")
-    if not _passed(o) and o.threshold is not None:
-        text += f"，尚差{needed(n, d, o.threshold)}个"
-    return Clause(text + _left_out(o, r, "个"), (
-        Figure("社区内智能照明设备数", n, "个", "measured",
-               f"有智能控制器且{window_words(r.window.seconds)}内上报的公共照明设备"),
-        Figure("社区内公共照明设备总数", d, "个", "inventory")))
-
-
-def _key_positions(triple: Sequence[MeasureOutcome], results: Results) -> Clause:
-    names = {"video_key_coverage": "覆盖率", "video_networked_rate": "联网率",
-             "video_intact_rate": "摄像机完好率"}
-    shown = {pct(o.numerator, o.denominator) for o in triple if o.denominator}
-    if len(triple) == 3 and all(_passed(o) for o in triple) and len(shown) == 1:
-        # The published phrasing when the three agree: 覆盖率、联网率、摄像机完好率均达到100%.
-        parts = [f"覆盖率、联网率、摄像机完好率均达到{shown.pop()}%"]
-    else:
-        parts = [_rate(names[o.indicator], o) for o in triple]
-    by_id = {o.indicator: o for o in triple}
-    counts: list[str] = []
-    figures: list[Figure] = []
-    cover = by_id.get("video_key_coverage")
-    if cover is not None and cover.denominator:
-        counts.append(f"关键位置{cover.denominator}处，有联网且完好摄像机的{cover.numerator}处")
-        figures += [Figure("关键位置数", cover.denominator, "处", "inventory"),
-                    Figure("有联网且完好摄像机的关键位置数", cover.numerator, "处", "measured")]
-    net, intact = by_id.get("video_networked_rate"), by_id.get("video_intact_rate")
-    cams = next((o.denominator for o in (net, intact) if o is not None), 0)
-    if cams:
-        line = f"关键位置摄像机{cams}台"
-        figures.append(Figure("关键位置摄像机数", cams, "台", "inventory"))
-        for o, word in ((net, "联网"), (intact, "完好")):
-            if o is not None:
-                line += f"，{word}{o.numerator}台"
-                figures.append(Figure(f"{word}摄像机数", o.numerator, "台", "measured"))
-        counts.append(line)
-    text = KEY_PLACES + "，".join(parts) + (f"（{'；'.join(counts)}）" if counts else "")
-    for o in triple:
-        r = results.get(o.indicator)
-        if r is not None and not _passed(o) and o.denominator:
-            unit = "处" if o.indicator == "video_key_coverage" else "台"
-            text += _left_out(o, r, unit, f"{names[o.indicator]}未计入")
-    return Clause(text, tuple(figures))
-
-
-def picture_out(o: MeasureOutcome, r: IndicatorResult) -> Clause:
-    period = int(r.details.get("probe_period_s", r.window.seconds))
-    within = window_words(period).removeprefix("近") + "内"
-    text = (f"{_rate('公共视频资源出图率', o)}（公共摄像机{o.denominator}台，{within}抽检出图"
-            f"正常{o.numerator}台）")
-    return Clause(text + _left_out(o, r, "台"), (
-        Figure("公共摄像机数", o.denominator, "台", "inventory"),
-        Figure("抽检出图正常的公共摄像机数", o.numerator, "台", "measured")))
-
-
-def record_compliance(o: MeasureOutcome, r: IndicatorResult) -> Clause:
-    text = (f"{_rate('视频监控编码、名称、行政区划、经纬度等合规率', o)}（摄像机{o.denominator}"
-            f"台，档案全部合规{o.numerator}台")
-    failed = reasons_phrase(r.breakdown, "台", name_ids=not _passed(o))
-    text += (f"；{failed}）" if failed else "）")
-    return Clause(text, (Figure("摄像机数", o.denominator, "台", "inventory"),
-                         Figure("档案全部合规的摄像机数", o.numerator, "台", "inventory",
-                                "按GB/T 28181编码、GB/T 2260行政区划、命名与坐标规则核验")))
-
-
-def energy(o: MeasureOutcome, r: IndicatorResult) -> Clause:
-    meters = len(r.numerator_devices)
-    households = r.details.get("households", {})
-    text = (f"{_rate('家庭能源自动化采集设施安装率', o)}，远程能源智能监控表数量{meters}个，"
-            f"社区家庭总数{o.denominator}户（{window_words(r.window.seconds)}内自动采集到有效"
-            f"读数的家庭{o.numerator}户）")
-    if not _passed(o):
-        without = households.get("without_meter")
-        if without:
-            text += f"；无远程表的家庭{without}户"
-        text += _left_out(o, r, "个", "未采集到的表")
-    return Clause(text, (
-        Figure("远程能源智能监控表数量", meters, "个", "measured", "统计期内返回有效读数的表"),
-        Figure("自动采集到有效读数的家庭数", o.numerator, "户", "measured"),
-        Figure("社区家庭总数", o.denominator, "户", "inventory",
-               "社区登记的家庭总数（community.households）")))
-
-
-def charging(o: MeasureOutcome, r: IndicatorResult) -> Clause:
-    figure = r.tiers.get(o.basis)
-    required = figure.requires if figure is not None else ()
-    functions = "、".join(FUNCTION_WORDS.get(f, f) for f in required)
-    window = window_words(r.window.seconds)
-    n, d = o.numerator, o.denominator
-    whole = f"社区内共{d}个有电动自行车的小区"
-    if _passed(o) and n == d:
-        text = (f"{whole}，每个小区拥有具备{functions}等功能的智能安全充电设施（{window}内"
-                f"均已实际显示上述功能）")
-    else:
-        text = (f"{whole}，其中{n}个小区的智能安全充电设施在{window}内实际显示了{functions}"
-                f"等功能，{d - n}个小区未达到" + _left_out(o, r, "个", "原因"))
-    return Clause(text, (Figure("有电动自行车的小区数", d, "个", "inventory"),
-                         Figure("充电设施显示所需功能的小区数", n, "个", "measured")))
-
-
-def fire_hazards(o: MeasureOutcome, r: IndicatorResult) -> Clause:
-    text = (_share(o, HAZARDS) + f"（小区{o.denominator}个，其中{o.numerator}个）"
-            + _left_out(o, r, "个", "未达到"))
-    return Clause(text, (Figure("小区数", o.denominator, "个", "inventory"),
-                         Figure("四类消防隐患均有在线识别设备的小区数", o.numerator, "个",
-                                "measured")))
-
-
-def ebike_elevators(o: MeasureOutcome, r: IndicatorResult) -> Clause:
-    text = (_share(o, "电动车进电梯智能识别、自动报警")
-            + f"（有电梯的小区{o.denominator}个，其中{o.numerator}个）"
-            + _left_out(o, r, "个", "未达到"))
-    return Clause(text, (Figure("有电梯的小区数", o.denominator, "个", "inventory"),
-                         Figure("每部电梯均识别并报警的小区数", o.numerator, "个", "measured")))
-
-
-def fire_alarm(o: MeasureOutcome, r: IndicatorResult) -> Clause:
-    n, d = o.numerator, o.denominator
-    if _passed(o) and n == d:
-        text = (f"社区内住宅建筑公共区域实现火灾自动报警系统全覆盖（住宅建筑{d}栋，"
-                "公共区域报警回路均在线）")
-    else:
-        text = (f"社区内住宅建筑{d}栋，其中{n}栋公共区域实现火灾自动报警，"
-                + _rate("覆盖率", o) + _left_out(o, r, "栋", "未覆盖"))
-    return Clause(text, (Figure("住宅建筑数", d, "栋", "inventory"),
-                         Figure("公共区域报警回路均在线的住宅建筑数", n, "栋", "measured")))
-
-
-def throw(o: MeasureOutcome, r: IndicatorResult) -> Clause:
-    floors = r.details.get("min_floors", {}).get(o.basis, "")
-    text = _every(o, f"社区内{floors}层及以上住宅{o.denominator}栋",
-                  "均实现高空抛物监控报警，监控范围覆盖3层及以上所有窗户和洞口",
-                  "实现高空抛物监控报警且覆盖3层及以上所有窗户和洞口", "栋", r)
-    return Clause(text, (Figure(f"{floors}层及以上住宅数", o.denominator, "栋", "inventory",
-                                "按设备台账登记的楼层数"),
-                         Figure("高空抛物监控覆盖的住宅数", o.numerator, "栋", "measured")))
-
-
-def access(o: MeasureOutcome, r: IndicatorResult) -> Clause:
-    text = _every(o, f"社区内封闭式小区{o.denominator}个",
-                  "出入口部署智能门禁系统，实现人员和车辆的通行认证（人员、车辆门禁设备均在线）",
-                  "小区出入口的人员、车辆智能门禁在线", "个", r)
-    return Clause(text, (Figure("封闭式小区数", o.denominator, "个", "inventory"),
-                         Figure("人员和车辆门禁均在线的小区数", o.numerator, "个", "measured")))
-
-
-def perimeter(o: MeasureOutcome, r: IndicatorResult) -> Clause:
-    text = _every(o, f"社区内封闭式小区{o.denominator}个",
-                  "均通过红外入侵报警、雷达监测、电子围栏、周界视频资源的智能化分析等周界防护"
-                  "设施（至少具备一种），实现入侵检测报警（周界设备在线）",
-                  "小区的周界防护设施在线", "个", r)
-    return Clause(text, (
-        Figure("封闭式小区数", o.denominator, "个", "inventory"),
-        Figure("周界防护设备在线的小区数", o.numerator, "个", "measured")))
-
-
-def sos_coverage(o: MeasureOutcome, r: IndicatorResult) -> Clause:
-    text = (f"社区为60岁及以上独居老人配备紧急呼叫装置，登记的独居老人{o.denominator}人，"
-            f"{o.numerator}人的紧急呼叫装置在线，" + _rate("覆盖率", o)
-            + _left_out(o, r, "台", "未计入的装置"))
-    return Clause(text, (Figure("登记的独居老人数", o.denominator, "人", "inventory",
-                                "社区登记（community.lone_elderly）"),
-                         Figure("紧急呼叫装置在线的独居老人数", o.numerator, "人", "measured")))
-
-
-def sos_response(o: MeasureOutcome, r: IndicatorResult) -> Clause:
-    window = window_words(r.window.seconds)
-    n, d = o.numerator, o.denominator
-    if _passed(o) and n == d:
-        text = f"实现意外事故发生后15分钟内快速响应（{window}内紧急呼叫{d}次，均在15分钟内响应）"
-    else:
-        text = (f"{window}内紧急呼叫{d}次，{n}次在15分钟内响应，" + _rate("响应率", o)
-                + _left_out(o, r, "次", "未及时响应"))
-    return Clause(text, (Figure("紧急呼叫次数", d, "次", "measured"),
-                         Figure("15分钟内响应次数", n, "次", "measured")))
-
-
-BUILDERS: Final[dict[str, Builder]] = {
-    "smart_lighting_rate": lighting,
-    "video_picture_out_rate": picture_out,
-    "video_record_compliance": record_compliance,
-    "energy_collection_rate": energy,
-    "smart_charging_compounds": charging,
-    "fire_hazard_compounds": fire_hazards,
-    "ebike_elevator_compounds": ebike_elevators,
-    "fire_alarm_coverage": fire_alarm,
-    "highrise_throw_coverage": throw,
-    "access_control_compounds": access,
-    "perimeter_compounds": perimeter,
-    "elderly_sos_coverage": sos_coverage,
-    "elderly_sos_response_rate": sos_response,
-}
-
-
-def percent_text(o: MeasureOutcome) -> str:
-    """`28%` for the tables' summary columns, `—` without data."""
-    return "—" if o.denominator == 0 else f"{pct(o.numerator, o.denominator)}%"
+def value_text(o: MeasureOutcome) -> str:
+    """`28%（280/1000）` for the tables' figure columns, `—` without data: the same
+    truncated figure as the API's `value` and the completion text."""
+    if o.denominator == 0:
+        return "—"
+    return (f"{percent_text(o.numerator, o.denominator)}%（{number(o.numerator)}/"
+            f"{number(o.denominator)}）")

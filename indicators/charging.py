@@ -6,8 +6,9 @@ The seeds ask that EVERY compound with e-bikes has a smart charging facility: ba
 (timed charging, auto power-off, fault alarm). The tiers differ in the functions required,
 not in the share: both thresholds are 100 % (thresholds.yaml), and each tier has its own
 numerator — compounds with at least one answering station that SHOWED all of that tier's
-functions in the window (default 7 days). The result carries both in `tiers`; the headline
-numerator is the basic tier's.
+functions in the window (default 7 days). The result carries both in `tiers`; the top-level
+numerator is the growth tier's (the highest tier that requires the row). When no compound
+has e-bikes and every compound says so (`ebikes: false`), the row is `not_applicable`.
 
 A function is shown (docs/indicators.md: "reported such an event or passed the function
 self-test in the window, not merely declared") by:
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from indicators.model import IndicatorResult, Thresholds, TierFigure, Window
+from indicators.model import IndicatorResult, Thresholds, TierFigure, Window, headline_tier
 from indicators.states import EffectiveState
 from indicators.thresholds import thresholds_for
 
@@ -74,11 +75,28 @@ class StationFact:
 
 @dataclass(frozen=True, slots=True)
 class CompoundFact:
+    """A compound (小区) with the attributes that make it eligible for a row. None means the
+    inventory does not say: then an empty denominator is `no_data`, not `not_applicable`."""
+
     id: str
-    ebikes: bool = False
+    #: Residents have e-bikes: smart charging is judged on it.
+    ebikes: bool | None = None
     name: str | None = None
     #: A closed compound (封闭式小区): access control and perimeter detection are judged on it.
-    closed: bool = False
+    closed: bool | None = None
+    #: The compound has elevators: e-bike-into-elevator recognition is judged on it.
+    elevators: bool | None = None
+
+
+def unstated(compounds: Sequence[CompoundFact], attribute: str) -> list[str]:
+    """Ids of the compounds whose `attribute` the inventory leaves unsaid, in id order."""
+    return sorted(c.id for c in compounds if getattr(c, attribute) is None)
+
+
+def undecided(compounds: Sequence[CompoundFact], attribute: str) -> dict[str, Any]:
+    """`details.unregistered` for an attribute some compounds leave unsaid."""
+    return {"attribute": attribute, "objects": "compounds",
+            "ids": unstated(compounds, attribute)}
 
 
 def functions_of(event: StationEvent) -> tuple[str, ...]:
@@ -142,12 +160,13 @@ def smart_charging_compounds(compounds: Sequence[CompoundFact],
                              window: timedelta = CHARGING_WINDOW,
                              thresholds: Thresholds | None = None) -> IndicatorResult:
     """Compounds with e-bikes whose smart charging passes ÷ compounds with e-bikes, per
-    tier (`tiers.basic`, `tiers.growth`); the headline figure is the basic tier's.
+    tier (`tiers.basic`, `tiers.growth`); the top-level figure is the growth tier's.
 
     `devices` lists compound ids. Breakdown per tier (first reason that applies):
     `no_station`, `unknown` (no station answering, some behind an offline gateway or never
     reported), `no_station_online`, `functions_not_shown`; compounds without e-bikes are
-    listed under `no_ebikes` and are in neither count. `details.compounds` says per
+    listed under `no_ebikes` and are in neither count, and so are those that do not say
+    (`ebikes_unstated`). `details.compounds` says per
     compound and tier which stations pass or why none does; `details.stations` what each
     station showed, when.
     """
@@ -162,7 +181,8 @@ def smart_charging_compounds(compounds: Sequence[CompoundFact],
             unassigned.append(station.id)
     shown = {s.id: shown_functions(s.events, span) for s in stations}
     with_ebikes = [c.id for c in ordered if c.ebikes]
-    no_ebikes = tuple(c.id for c in ordered if not c.ebikes)
+    no_ebikes = tuple(c.id for c in ordered if c.ebikes is False)
+    silent = tuple(unstated(ordered, "ebikes"))
     figures: dict[str, TierFigure] = {}
     compound_details: dict[str, dict[str, Any]] = {
         c.id: {"name": c.name, "ebikes": c.ebikes,
@@ -181,8 +201,9 @@ def smart_charging_compounds(compounds: Sequence[CompoundFact],
         figures[tier] = TierFigure(
             numerator=len(counted), numerator_devices=tuple(counted), requires=required,
             breakdown={**{r: tuple(ids) for r, ids in breakdown.items()},
-                       "no_ebikes": no_ebikes})
-    basic = figures["basic"]
+                       "no_ebikes": no_ebikes, "ebikes_unstated": silent})
+    limits = thresholds or thresholds_for(INDICATOR_ID)
+    top = figures[headline_tier(limits)]
     details: dict[str, Any] = {
         "counts": "compounds",
         "requires": {tier: list(fs) for tier, fs in TIER_FUNCTIONS.items()},
@@ -194,11 +215,15 @@ def smart_charging_compounds(compounds: Sequence[CompoundFact],
     }
     if unassigned:
         details["unassigned_stations"] = unassigned
-    if not with_ebikes:
-        details["no_data"] = ("no compound is marked ebikes: true in the inventory; mark "
-                              "the compounds whose residents have e-bikes")
+    if silent:
+        details["unregistered"] = undecided(ordered, "ebikes")
+    none_eligible = not with_ebikes and bool(ordered) and not silent
+    if not with_ebikes and not none_eligible:
+        details["no_data"] = ("no compound is marked ebikes: true, and not every compound "
+                              "says ebikes: false; register ebikes: true|false for each")
     return IndicatorResult(
-        id=INDICATOR_ID, numerator=basic.numerator, denominator=len(with_ebikes),
-        as_of=as_of, window=span, thresholds=thresholds or thresholds_for(INDICATOR_ID),
-        numerator_devices=basic.numerator_devices, denominator_devices=tuple(with_ebikes),
-        breakdown=dict(basic.breakdown), details=details, tiers=figures)
+        id=INDICATOR_ID, numerator=top.numerator, denominator=len(with_ebikes),
+        as_of=as_of, window=span, thresholds=limits,
+        numerator_devices=top.numerator_devices, denominator_devices=tuple(with_ebikes),
+        breakdown=dict(top.breakdown), details=details, tiers=figures,
+        none_eligible=none_eligible)

@@ -13,6 +13,9 @@ it is answered when staff acknowledge it (server time). Presses in the window (d
 days) acknowledged within 15 minutes ÷ presses in the window whose outcome is known. A
 press not acknowledged by `as_of` and at most 15 minutes old is pending: listed apart,
 neither counted nor failed. An acknowledgement after `as_of` does not exist yet.
+
+A community that declares 0 lone elderly residents has nobody to equip or answer: both
+indicators are `not_applicable` there. Declaring none at all is `no_data`.
 """
 
 from __future__ import annotations
@@ -69,8 +72,10 @@ def press_verdict(press: SosPress, as_of: datetime,
 def elderly_sos_response_rate(presses: Sequence[SosPress], as_of: datetime,
                               window: timedelta = SOS_WINDOW,
                               thresholds: Thresholds | None = None,
-                              limit: timedelta = RESPONSE_LIMIT) -> IndicatorResult:
-    """Presses acknowledged within `limit` ÷ decided presses in the window.
+                              limit: timedelta = RESPONSE_LIMIT,
+                              lone_elderly: int | None = None) -> IndicatorResult:
+    """Presses acknowledged within `limit` ÷ decided presses in the window. Without a
+    decided press, `not_applicable` when `lone_elderly` (the declared count) is 0.
 
     `devices` lists presses as `alarm:<id>`. Breakdown: `late` (acknowledged after the
     limit), `missed` (not acknowledged, older than the limit), and `pending` (not
@@ -102,15 +107,17 @@ def elderly_sos_response_rate(presses: Sequence[SosPress], as_of: datetime,
         "counts": "SOS presses", "limit_s": limit.total_seconds(), "presses": listed,
         "response_s": {"median": statistics.median(responses) if responses else None,
                        "max": max(responses) if responses else None}}
-    if not decided:
+    none_eligible = not decided and lone_elderly == 0
+    if not decided and not none_eligible:
         details["no_data"] = ("no SOS press with a known outcome in the window" + (
-            f" ({len(by_verdict['pending'])} pending)" if by_verdict["pending"] else ""))
+            f" ({len(by_verdict['pending'])} pending)" if by_verdict["pending"] else "")
+            + "; press a button as a test and acknowledge it to show the response")
     return IndicatorResult(
         id=RESPONSE_RATE, numerator=len(by_verdict["within"]), denominator=len(decided),
         as_of=as_of, window=span, thresholds=thresholds or thresholds_for(RESPONSE_RATE),
         numerator_devices=tuple(by_verdict["within"]), denominator_devices=tuple(decided),
         breakdown={v: tuple(by_verdict[v]) for v in ("late", "missed", "pending")},
-        details=details)
+        details=details, none_eligible=none_eligible)
 
 
 def elderly_sos_coverage(lone_elderly: int | None, devices: Sequence[SosDeviceFact],
@@ -142,14 +149,13 @@ def elderly_sos_coverage(lone_elderly: int | None, devices: Sequence[SosDeviceFa
                       "without_device": None if lone_elderly is None
                       else max(lone_elderly - len(equipped), 0)},
         "states": {d.id: d.status.describe() for d in ordered if not d.status.answering}}
-    if not lone_elderly:
+    if lone_elderly is None:
         details["no_data"] = (
             "the community declares no lone elderly residents (community.lone_elderly in "
-            "the inventory); declare the count: lone_elderly: N" if lone_elderly is None
-            else "the community declares 0 lone elderly residents: nobody to equip")
+            "the inventory); declare the count: lone_elderly: N")
     return IndicatorResult(
         id=COVERAGE, numerator=len(residents), denominator=lone_elderly or 0, as_of=as_of,
         window=span, thresholds=thresholds or thresholds_for(COVERAGE),
         numerator_devices=tuple(counted), denominator_devices=tuple(d.id for d in ordered),
         breakdown={reason: tuple(ids) for reason, ids in breakdown.items()},
-        details=details)
+        details=details, none_eligible=lone_elderly == 0)

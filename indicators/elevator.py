@@ -2,7 +2,11 @@
 function of elevator, detector and lock-out facts.
 
 Basic row 15 (50 % of compounds) / growth row 19 (80 %). The denominator is the compounds
-that have elevators. A compound passes when EVERY elevator in it passes, and an elevator
+that have elevators: registered ones (kind: elevator), or the compound says
+`elevators: true` (then, with none registered, it fails: nothing shows recognition).
+When no compound has elevators and every compound says `elevators: false`, the row is
+`not_applicable`; when some do not say, `no_data`. A compound passes when EVERY elevator
+in it passes, and an elevator
 passes when one of its e-bike detectors answers now and has raised an alarm in the
 window (default 7 days): "detections raise an alarm" is shown, not declared.
 
@@ -25,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
+from indicators.charging import CompoundFact
 from indicators.model import IndicatorResult, Thresholds, Window
 from indicators.states import EffectiveState
 from indicators.thresholds import thresholds_for
@@ -34,7 +39,8 @@ EBIKE_WINDOW: Final = timedelta(days=7)
 DETECTED: Final = "ebike_detected"
 LOCKOUT: Final = "ebike_lockout"
 #: Why an elevator (and so its compound) fails, definite failures first.
-REASONS: Final = ("no_detector", "detector_not_online", "alarm_not_shown", "unknown")
+REASONS: Final = ("elevators_not_registered", "no_detector", "detector_not_online",
+                   "alarm_not_shown", "unknown")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +109,8 @@ def lockout_summary(lockouts: Sequence[LockoutFact], span: Window) -> dict[str, 
             "without_latency": len(inside) - len(latencies)}
 
 
-def ebike_elevator_compounds(compounds: Sequence[str], elevators: Sequence[ElevatorFact],
+def ebike_elevator_compounds(compounds: Sequence[str | CompoundFact],
+                             elevators: Sequence[ElevatorFact],
                              detectors: Sequence[EbikeDetectorFact],
                              lockouts: Sequence[LockoutFact], as_of: datetime,
                              window: timedelta = EBIKE_WINDOW,
@@ -111,9 +118,12 @@ def ebike_elevator_compounds(compounds: Sequence[str], elevators: Sequence[Eleva
     """Compounds whose every elevator recognises e-bikes with an alarm ÷ compounds with
     elevators.
 
-    `devices` lists compound ids. Breakdown (first reason among the compound's failing
-    elevators): `no_detector`, `detector_not_online`, `alarm_not_shown`, `unknown`;
-    compounds without elevators are under `no_elevators`, in neither count.
+    `compounds` are ids (whether they have elevators then unsaid) or facts. `devices`
+    lists compound ids. Breakdown (first reason among the compound's failing elevators):
+    `elevators_not_registered` (says elevators: true, none registered), `no_detector`,
+    `detector_not_online`, `alarm_not_shown`, `unknown`; compounds without elevators are
+    under `no_elevators`, those that do not say under `elevators_unstated`, in neither
+    count.
     `details.elevators` says per elevator what passed or why not; `details.lockout` the
     lock-out latency over the window.
     """
@@ -125,13 +135,15 @@ def ebike_elevator_compounds(compounds: Sequence[str], elevators: Sequence[Eleva
             per_elevator[detector.elevator].append(detector)
         else:
             unassigned.append(detector.id)
-    lifts: dict[str, list[ElevatorFact]] = {c: [] for c in sorted(set(compounds))}
+    facts = {c.id: c for c in (x if isinstance(x, CompoundFact) else CompoundFact(x)
+                               for x in compounds)}
+    lifts: dict[str, list[ElevatorFact]] = {c: [] for c in sorted(facts)}
     for lift in sorted(elevators, key=lambda e: e.id):
         if lift.compound in lifts:
             lifts[lift.compound].append(lift)
         else:
             unassigned.append(lift.id)
-    with_lifts = [c for c, ls in lifts.items() if ls]
+    with_lifts = [c for c, ls in lifts.items() if ls or facts[c].elevators]
     counted: list[str] = []
     breakdown: dict[str, list[str]] = {reason: [] for reason in REASONS}
     elevator_details: dict[str, dict[str, Any]] = {}
@@ -140,7 +152,7 @@ def ebike_elevator_compounds(compounds: Sequence[str], elevators: Sequence[Eleva
         if x.elevator is not None and span.contains(x.time):
             lockout_count[x.elevator] = lockout_count.get(x.elevator, 0) + 1
     for cid in with_lifts:
-        found: set[str] = set()
+        found: set[str] = set() if lifts[cid] else {"elevators_not_registered"}
         for lift in lifts[cid]:
             reason, why = _elevator_verdict(per_elevator[lift.id], span)
             elevator_details[lift.id] = {
@@ -153,19 +165,28 @@ def ebike_elevator_compounds(compounds: Sequence[str], elevators: Sequence[Eleva
             breakdown[next(r for r in REASONS if r in found)].append(cid)
         else:
             counted.append(cid)
-    breakdown["no_elevators"] = [c for c, ls in lifts.items() if not ls]
+    breakdown["no_elevators"] = [c for c, ls in lifts.items()
+                                 if not ls and facts[c].elevators is False]
+    breakdown["elevators_unstated"] = [c for c, ls in lifts.items()
+                                       if not ls and facts[c].elevators is None]
     details: dict[str, Any] = {
         "counts": "compounds with elevators", "elevators": elevator_details,
         "shown_by": [DETECTED, f"{LOCKOUT} naming the detector"],
         "lockout": lockout_summary(lockouts, span)}
     if unassigned:
         details["unassigned"] = sorted(unassigned)
-    if not with_lifts:
-        details["no_data"] = ("no elevator is registered in a compound; add devices of "
-                              "kind: elevator with their building")
+    silent = breakdown["elevators_unstated"]
+    if silent:
+        details["unregistered"] = {"attribute": "elevators", "objects": "compounds",
+                                   "ids": list(silent)}
+    none_eligible = not with_lifts and bool(facts) and not silent
+    if not with_lifts and not none_eligible:
+        details["no_data"] = ("no elevator is registered in a compound, and not every "
+                              "compound says elevators: false; add devices of kind: "
+                              "elevator, or register elevators: true|false per compound")
     return IndicatorResult(
         id=INDICATOR_ID, numerator=len(counted), denominator=len(with_lifts), as_of=as_of,
         window=span, thresholds=thresholds or thresholds_for(INDICATOR_ID),
         numerator_devices=tuple(counted), denominator_devices=tuple(with_lifts),
         breakdown={reason: tuple(ids) for reason, ids in breakdown.items()},
-        details=details)
+        details=details, none_eligible=none_eligible)

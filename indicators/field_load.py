@@ -76,9 +76,10 @@ async def load_meter_facts(conn: Connection, community: str,
 
 
 async def load_compounds(conn: Connection, community: str) -> list[CompoundFact]:
-    return [CompoundFact(r["id"], r["ebikes"], r["name"], r["closed"])
-            for r in await conn.fetch("""SELECT id, name, ebikes, closed FROM compounds
-                                         WHERE community = $1 ORDER BY id""", community)]
+    return [CompoundFact(r["id"], r["ebikes"], r["name"], r["closed"], r["elevators"])
+            for r in await conn.fetch("""SELECT id, name, ebikes, closed, elevators
+                                         FROM compounds WHERE community = $1 ORDER BY id""",
+                                      community)]
 
 
 async def load_station_facts(conn: Connection, community: str, as_of: datetime,

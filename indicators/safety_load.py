@@ -161,12 +161,12 @@ async def safety_indicators(conn: Connection, community: str, as_of: datetime,
     buttons = [SosDeviceFact(r["id"], r["resident"], states[r["id"]])
                for r in rows if r["kind"] == "sos_button"]
     return [
-        ebike_elevator_compounds([c.id for c in compounds], elevators, detectors, lockouts,
-                                 as_of, ebike_window),
+        ebike_elevator_compounds(compounds, elevators, detectors, lockouts, as_of,
+                                 ebike_window),
         highrise_throw_coverage(buildings, cameras, as_of, live),
         access_control_compounds(compounds, _site(rows, states, "access_gate"), as_of, live),
         perimeter_compounds(compounds, _site(rows, states, "perimeter_detector"), as_of,
                             live),
-        elderly_sos_response_rate(presses, as_of, sos_window),
+        elderly_sos_response_rate(presses, as_of, sos_window, lone_elderly=lone_elderly),
         elderly_sos_coverage(lone_elderly, buttons, as_of, live),
     ]

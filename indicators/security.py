@@ -10,6 +10,9 @@ or video analysis), so a compound passes with one answering perimeter detector.
 
 A device behind an offline gateway is `unknown`: not answering, and a compound is listed
 under `unknown` only when unknown devices are all that stop it from passing.
+
+No closed compound: `not_applicable` when every compound says `closed: false`; `no_data`
+when some do not say (they are listed in `details.unregistered`).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from indicators.charging import CompoundFact
+from indicators.charging import CompoundFact, undecided
 from indicators.model import DEFAULT_WINDOW, IndicatorResult, Thresholds, Window
 from indicators.states import EffectiveState
 from indicators.thresholds import thresholds_for
@@ -64,11 +67,11 @@ def _split(devices: Sequence[SiteDeviceFact]) -> dict[str, list[str]]:
 
 def _by_compound(compounds: Sequence[CompoundFact], devices: Sequence[SiteDeviceFact]
                  ) -> tuple[list[str], list[str], dict[str, list[SiteDeviceFact]], list[str]]:
-    """(closed compound ids, other compound ids, devices per closed compound, devices in
-    no known compound)."""
+    """(closed compound ids, compound ids registered as not closed, devices per closed
+    compound, devices in no known compound)."""
     ordered = sorted(compounds, key=lambda c: c.id)
     closed = [c.id for c in ordered if c.closed]
-    others = [c.id for c in ordered if not c.closed]
+    others = [c.id for c in ordered if c.closed is False]
     known = {c.id for c in ordered}
     per: dict[str, list[SiteDeviceFact]] = {cid: [] for cid in closed}
     unassigned: list[str] = []
@@ -80,18 +83,25 @@ def _by_compound(compounds: Sequence[CompoundFact], devices: Sequence[SiteDevice
     return closed, others, per, unassigned
 
 
-def _result(ident: str, counted: list[str], closed: list[str], as_of: datetime,
-            window: timedelta, thresholds: Thresholds | None,
-            breakdown: dict[str, list[str]], details: dict[str, Any]) -> IndicatorResult:
-    if not closed:
-        details["no_data"] = ("no compound is marked closed: true in the inventory; mark "
-                              "the closed compounds (封闭式小区)")
+def _result(ident: str, counted: list[str], closed: list[str],
+            compounds: Sequence[CompoundFact], as_of: datetime, window: timedelta,
+            thresholds: Thresholds | None, breakdown: dict[str, list[str]],
+            details: dict[str, Any]) -> IndicatorResult:
+    unregistered = undecided(compounds, "closed")
+    breakdown["closed_unstated"] = list(unregistered["ids"])
+    if unregistered["ids"]:
+        details["unregistered"] = unregistered
+    none_eligible = not closed and bool(compounds) and not unregistered["ids"]
+    if not closed and not none_eligible:
+        details["no_data"] = ("no compound is marked closed: true, and not every compound "
+                              "says closed: false; register closed: true|false for each "
+                              "compound (封闭式小区)")
     return IndicatorResult(
         id=ident, numerator=len(counted), denominator=len(closed), as_of=as_of,
         window=Window.ending(as_of, window), thresholds=thresholds or thresholds_for(ident),
         numerator_devices=tuple(counted), denominator_devices=tuple(closed),
         breakdown={reason: tuple(ids) for reason, ids in breakdown.items()},
-        details=details)
+        details=details, none_eligible=none_eligible)
 
 
 def access_control_compounds(compounds: Sequence[CompoundFact],
@@ -103,7 +113,8 @@ def access_control_compounds(compounds: Sequence[CompoundFact],
 
     `devices` lists compound ids. Breakdown (first that applies): `no_person_gate`,
     `no_vehicle_gate` (no gate registered for that subject), `not_online`, `unknown`;
-    compounds not closed are under `not_closed`, in neither count. `details.compounds`
+    compounds not closed are under `not_closed`, those that do not say under
+    `closed_unstated`, in neither count. `details.compounds`
     gives per compound and subject the answering gates and the others with their state.
     """
     closed, others, per, unassigned = _by_compound(compounds, gates)
@@ -131,8 +142,8 @@ def access_control_compounds(compounds: Sequence[CompoundFact],
     details: dict[str, Any] = {"counts": "closed compounds", "compounds": per_compound}
     if unassigned:
         details["unassigned_devices"] = unassigned
-    return _result(ACCESS_CONTROL, counted, closed, as_of, window, thresholds, breakdown,
-                   details)
+    return _result(ACCESS_CONTROL, counted, closed, compounds, as_of, window, thresholds,
+                   breakdown, details)
 
 
 def perimeter_compounds(compounds: Sequence[CompoundFact],
@@ -159,5 +170,5 @@ def perimeter_compounds(compounds: Sequence[CompoundFact],
     details: dict[str, Any] = {"counts": "closed compounds", "compounds": per_compound}
     if unassigned:
         details["unassigned_devices"] = unassigned
-    return _result(PERIMETER, counted, closed, as_of, window, thresholds, breakdown,
-                   details)
+    return _result(PERIMETER, counted, closed, compounds, as_of, window, thresholds,
+                   breakdown, details)

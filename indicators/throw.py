@@ -2,8 +2,14 @@
 
 The seeds: basic row 14 "19 层及以上住宅 … 监控范围覆盖 3 层及以上所有窗户和洞口", growth
 row 17 the same from 12 floors. The tiers count different buildings, so each has its own
-denominator (`tiers`); the headline figure is the basic tier's. A residential building
-below a tier's floor count is not in that tier's figure at all.
+denominator (`tiers`); the top-level figure is the growth tier's (the highest tier that
+requires the row). A residential building below a tier's floor count is not in that
+tier's figure at all.
+
+Nothing eligible: when every residential building has its floors registered and none
+reaches a tier's count, that tier is `not_applicable` (published: 社区内19层及以上住宅0栋,
+达标). When some lack floors (or no residential building is registered) it is `no_data`
+and `details.unregistered` names the buildings to complete.
 
 Decision on "watching floors >= 3": a building is covered when every floor from 3 up to
 its top floor is inside the watched range (`floors: [from, to]`) of at least one
@@ -29,6 +35,7 @@ from indicators.model import (
     Thresholds,
     TierFigure,
     Window,
+    headline_tier,
 )
 from indicators.states import EffectiveState
 from indicators.thresholds import thresholds_for
@@ -94,13 +101,14 @@ def highrise_throw_coverage(buildings: Sequence[BuildingFact],
                             window: timedelta = DEFAULT_WINDOW,
                             thresholds: Thresholds | None = None) -> IndicatorResult:
     """Eligible buildings covered ÷ eligible buildings, per tier (19 floors basic, 12
-    growth); the headline figure is the basic tier's.
+    growth); the top-level figure is the growth tier's.
 
     `devices` lists building ids. Breakdown per tier: `no_camera`, `floors_not_covered`
     (even the registered cameras together leave floors unwatched), `not_online` (covered
     only with cameras that do not answer), `unknown` (covered if the cameras behind an
-    offline gateway answered); `below_threshold` (residential, fewer floors or none
-    declared), `not_residential`. `details.buildings` says per building what is watched.
+    offline gateway answered); `below_threshold` (residential, fewer floors),
+    `floors_unregistered` (residential, no floors registered), `not_residential`.
+    `details.buildings` says per building what is watched.
     """
     span = Window.ending(as_of, window)
     by_building: dict[str, list[ThrowCameraFact]] = {}
@@ -123,17 +131,23 @@ def highrise_throw_coverage(buildings: Sequence[BuildingFact],
             entry["pass"] = not verdicts[b.id]
         if eligible or its:
             per_building[b.id] = entry
+    # A tier with nothing eligible is decided (not_applicable) only when every residential
+    # building has its floors registered, and there is at least one.
+    unregistered = [b.id for b in ordered if b.residential and b.floors is None]
+    decided = not unregistered and any(b.residential for b in ordered)
     figures: dict[str, TierFigure] = {}
     for tier in TIERS:
         least = TIER_MIN_FLOORS[tier]
-        breakdown: dict[str, list[str]] = {r: [] for r in (*REASONS, "below_threshold",
-                                                           "not_residential")}
+        breakdown: dict[str, list[str]] = {r: [] for r in (
+            *REASONS, "below_threshold", "floors_unregistered", "not_residential")}
         eligible_ids: list[str] = []
         counted: list[str] = []
         for b in ordered:
             if not b.residential:
                 breakdown["not_residential"].append(b.id)
-            elif b.floors is None or b.floors < least:
+            elif b.floors is None:
+                breakdown["floors_unregistered"].append(b.id)
+            elif b.floors < least:
                 breakdown["below_threshold"].append(b.id)
             else:
                 eligible_ids.append(b.id)
@@ -144,17 +158,25 @@ def highrise_throw_coverage(buildings: Sequence[BuildingFact],
             requires=(f"residential buildings of >= {least} floors",
                       f"floors {LOWEST_WATCHED} and up watched"),
             breakdown={r: tuple(ids) for r, ids in breakdown.items()},
-            denominator=len(eligible_ids), denominator_devices=tuple(eligible_ids))
+            denominator=len(eligible_ids), denominator_devices=tuple(eligible_ids),
+            none_eligible=not eligible_ids and decided)
+    residential = [b for b in ordered if b.residential]
     details: dict[str, Any] = {
         "counts": "buildings", "min_floors": dict(TIER_MIN_FLOORS),
-        "lowest_watched_floor": LOWEST_WATCHED, "buildings": per_building}
+        "lowest_watched_floor": LOWEST_WATCHED, "buildings": per_building,
+        "residential": len(residential),
+        "tallest": max((b.floors for b in residential if b.floors is not None), default=None)}
+    if unregistered:
+        details["unregistered"] = {"attribute": "floors", "objects": "buildings",
+                                   "ids": unregistered}
     stray = sorted(c.id for c in cameras if c.building not in known)
     if stray:
         details["unassigned_cameras"] = stray
-    basic = figures["basic"]
+    limits = thresholds or thresholds_for(INDICATOR_ID)
+    top = figures[headline_tier(limits)]
     return IndicatorResult(
-        id=INDICATOR_ID, numerator=basic.numerator, denominator=basic.denominator or 0,
-        as_of=as_of, window=span, thresholds=thresholds or thresholds_for(INDICATOR_ID),
-        numerator_devices=basic.numerator_devices,
-        denominator_devices=basic.denominator_devices, breakdown=dict(basic.breakdown),
-        details=details, tiers=figures)
+        id=INDICATOR_ID, numerator=top.numerator, denominator=top.denominator or 0,
+        as_of=as_of, window=span, thresholds=limits,
+        numerator_devices=top.numerator_devices,
+        denominator_devices=top.denominator_devices, breakdown=dict(top.breakdown),
+        details=details, tiers=figures, none_eligible=bool(top.none_eligible))

@@ -49,11 +49,15 @@ class Community:
 
 @dataclass(frozen=True, slots=True)
 class Compound:
+    """A compound (小区). `closed`, `ebikes` and `elevators` are None when the file does not
+    say: a row with no eligible compound is then "no data", not "not applicable"."""
+
     id: str
     name: str | None = None
-    closed: bool = False
-    ebikes: bool = False
+    closed: bool | None = None
+    ebikes: bool | None = None
     attrs: dict[str, Any] = field(default_factory=dict)
+    elevators: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +128,10 @@ class Device:
     resident: str | None = None
     subjects: tuple[str, ...] = ()
     watched_floors: tuple[int, int] | None = None
+    # Lights: the lamp's rated power and the hours a conventional light burns a day at full
+    # output, the baseline of the DB37/T 3890.3 energy saving.
+    rated_power_w: float | None = None
+    burn_hours_per_day: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

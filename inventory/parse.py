@@ -14,6 +14,7 @@ import yaml
 
 from inventory.field import FIELD_KEYS, field_fields
 from inventory.fields import FieldReader
+from inventory.lighting import LIGHT_KEYS, light_fields
 from inventory.model import (
     KINDS,
     PROTOCOLS,
@@ -35,11 +36,11 @@ from telemetry.topics import TopicError, check_id
 
 _COMMUNITY_KEYS: Final = ("id", "name", "district", "households", "boundary",
                            "lone_elderly")
-_COMPOUND_KEYS: Final = ("id", "name", "closed", "ebikes", "attrs")
+_COMPOUND_KEYS: Final = ("id", "name", "closed", "ebikes", "elevators", "attrs")
 _BUILDING_KEYS: Final = ("id", "compound", "floors", "residential", "attrs")
 _DEVICE_KEYS: Final = ("id", "kind", "name", "compound", "building", "public", "gateway",
                        "protocol", "address", "capabilities", "attrs", *CAMERA_KEYS,
-                       *FIELD_KEYS, *SAFETY_KEYS, "repeat", "start")
+                       *FIELD_KEYS, *SAFETY_KEYS, *LIGHT_KEYS, "repeat", "start")
 _TOP_KEYS: Final = ("community", "compounds", "buildings", "key_positions", "devices")
 _PLACEHOLDER_RE: Final = re.compile(r"\{n(?::[^}]*)?\}")
 _DISTRICT_RE: Final = re.compile(r"^[0-9]{6}$")
@@ -151,9 +152,17 @@ class _Parser(FieldReader):
                 continue
             seen[cid] = path
             out.append(Compound(cid, self.text(row, "name", path),
-                                self.flag(row, "closed", path, False),
-                                self.flag(row, "ebikes", path, False), self.attrs(row, path)))
+                                self.stated(row, "closed", path),
+                                self.stated(row, "ebikes", path), self.attrs(row, path),
+                                self.stated(row, "elevators", path)))
         return out
+
+    def stated(self, row: dict[str, Any], key: str, path: str) -> bool | None:
+        """A yes/no the file may leave out (None): whether a compound is closed, has
+        e-bikes, has elevators decides if a row has anything to judge there."""
+        if row.get(key) is None:
+            return None
+        return self.flag(row, key, path, False)
 
     def buildings(self, doc: dict[str, Any], compounds: set[str]) -> list[Building]:
         out: list[Building] = []
@@ -296,8 +305,9 @@ class _Parser(FieldReader):
         record = camera_fields(self, row, path, kind, self.key_position_ids)
         field = field_fields(self, row, path, kind, compound, building, buildings)
         safety = safety_fields(self, row, path, kind, compound, building, buildings)
+        light = light_fields(self, row, path, kind)
         if did is None or kind is None:
             return None
         return Device(did, kind, name, compound, building, public, gateway, protocol,
                       address, tuple(dict.fromkeys(caps)), attrs, **record, **field,
-                      **safety)
+                      **safety, **light)

@@ -52,11 +52,12 @@ async def import_inventory(conn: asyncpg.Connection, inventory: Inventory) -> Im
             "DELETE FROM devices WHERE community = $1 AND (origin = 'inventory' OR id = ANY($2))",
             c.id, [d.id for d in inventory.devices])
         await conn.executemany("""
-            INSERT INTO compounds (community, id, name, closed, ebikes, attrs)
-            VALUES ($1, $2, $3, $4, $5, $6::jsonb)
+            INSERT INTO compounds (community, id, name, closed, ebikes, attrs, elevators)
+            VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)
             ON CONFLICT (community, id) DO UPDATE SET name = EXCLUDED.name,
-                closed = EXCLUDED.closed, ebikes = EXCLUDED.ebikes, attrs = EXCLUDED.attrs""",
-            [(c.id, x.id, x.name, x.closed, x.ebikes, json.dumps(x.attrs))
+                closed = EXCLUDED.closed, ebikes = EXCLUDED.ebikes, attrs = EXCLUDED.attrs,
+                elevators = EXCLUDED.elevators""",
+            [(c.id, x.id, x.name, x.closed, x.ebikes, json.dumps(x.attrs), x.elevators)
              for x in inventory.compounds])
         await conn.executemany("""
             INSERT INTO buildings (community, id, compound, floors, residential, attrs)
@@ -86,12 +87,13 @@ async def import_inventory(conn: asyncpg.Connection, inventory: Inventory) -> Im
                      "gateway", "protocol", "address", "capabilities", "attrs", "code",
                      "civil_code", "longitude", "latitude", "key_position", "household",
                      "ports", "hazards", "elevator", "resident", "subjects", "watch_from",
-                     "watch_to"],
+                     "watch_to", "rated_power_w", "burn_hours_per_day"],
             records=[(c.id, d.id, d.kind, d.name, d.compound, d.building, d.public, d.gateway,
                       d.protocol, d.address, list(d.capabilities), json.dumps(d.attrs),
                       d.code, d.civil_code, d.longitude, d.latitude, d.key_position,
                       d.household, d.ports, list(d.hazards), d.elevator, d.resident,
-                      list(d.subjects), *(d.watched_floors or (None, None)))
+                      list(d.subjects), *(d.watched_floors or (None, None)),
+                      d.rated_power_w, d.burn_hours_per_day)
                      for d in inventory.devices])
         # The panels' old zones went with their device rows (ON DELETE CASCADE).
         await conn.copy_records_to_table(

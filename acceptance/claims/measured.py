@@ -84,7 +84,7 @@ def _rate_items(rc: RowClaim, rr: RowReport) -> tuple[list[str], set[str]]:
         if o is None or o.denominator == 0 or (o.indicator, p.value, p.bound) in seen:
             continue
         seen.add((o.indicator, p.value, p.bound))
-        value = Fraction(o.numerator * 100, o.denominator)
+        value = Fraction(o.numerator * 100) / Fraction(o.denominator)
         if not agrees(value, p.value, p.places, p.bound):
             named.add(o.indicator)
             items.append(f"所称{p.core or INDICATOR_WORDS.get(o.indicator, '')}{p.shown}，实测"
@@ -114,7 +114,7 @@ def contradictions(rc: RowClaim, rr: RowReport) -> tuple[list[str], bool]:
     if rc.verdict == "pass" and rr.verdict == "fail":
         failing = "；".join(
             f"{INDICATOR_WORDS.get(o.indicator, o.indicator)}{o.numerator} ÷ {o.denominator}"
-            f" = {shown(Fraction(o.numerator * 100, o.denominator))}%，要求"
+            f" = {shown(Fraction(o.numerator * 100) / Fraction(o.denominator))}%，要求"
             f"{number(Decimal(str(o.threshold)))}%"
             for o in rr.measures if o.status == "fail" and o.threshold is not None
             and o.indicator not in named)

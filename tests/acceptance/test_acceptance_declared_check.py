@@ -48,12 +48,30 @@ def test_every_problem_of_an_entry_is_reported_at_once() -> None:
         "required)",
         "growth-01: fibre_households (具备千兆接入能力的家庭数) = -3 is below the least "
         "allowed, 0 户",
-        "growth-01: total_households (社区家庭总数) must be a number such as 0.4, got 'abc'",
+        "growth-01: total_households (社区家庭总数) must be a whole number such as 3790, got "
+        "'abc'",
         "growth-01 (有线宽带网络) needs evidence: attach at least one file (field `evidence`), "
         "e.g. the operator's coverage certificate or a signed statement",
         "who entered it is missing: give your name (field `by`)",
         "the text is 20001 characters long; at most 20000 (attach longer documents as "
         "evidence)"]
+
+
+def test_households_and_other_counted_parts_must_be_whole_numbers_areas_need_not() -> None:
+    with pytest.raises(DeclarationRefused) as caught:
+        check_values(declarable_row("growth-01"), {"fibre_households": "12.5",
+                                                   "total_households": 3790.5})
+    assert caught.value.problems == [
+        "growth-01: fibre_households (具备千兆接入能力的家庭数) must be a whole number such as "
+        "3790, got '12.5'",
+        "growth-01: total_households (社区家庭总数) must be a whole number such as 3790, got "
+        "3790.5"]
+    assert check_values(declarable_row("growth-01"), {"fibre_households": "3790",
+                                                      "total_households": 3790.0}) == {
+        "fibre_households": 3790, "total_households": 3790}
+    compounds = load_catalogue("growth").row("growth-13").field("compounds")
+    assert compounds.whole and compounds.unit == "个"
+    assert not load_catalogue("growth").row("growth-02").field("total_area").whole
 
 
 def test_a_rate_of_zero_households_and_infinite_numbers_are_refused() -> None:

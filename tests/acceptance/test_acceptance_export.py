@@ -49,27 +49,41 @@ def test_csv_has_the_published_columns_every_row_and_the_summary_after(
     assert lighting[:3] == ["基础设施", "5", "智能照明设施"]
     assert lighting[4] == "智能照明设施安装率达到80%"
     assert lighting[5].startswith(LIGHTING)
-    assert lighting[6:9] == ["未达标", "设备实测", "smart_lighting_rate"]
-    assert lighting[9] == ("社区内智能照明设备数28个〔设备实测〕；"
-                           "社区内公共照明设备总数100个〔设备台账〕")
-    assert rows[0][6:9] == ["无数据", "申报", "fibre_households, total_households"]
+    assert lighting[6:10] == ["未达标", "28%（28/100）", "设备实测",
+                              "智能照明设施安装率（smart_lighting_rate）"]
+    assert lighting[10] == ("社区内智能照明设备数28个〔设备实测〕；"
+                            "社区内公共照明设备总数100个〔设备台账〕")
+    assert rows[0][6:10] == ["无数据", "", "申报", "具备千兆接入能力的家庭数、社区家庭总数"]
     summary = dict(line for line in lines[30:] if len(line) == 2)
     assert summary["总体判定"] == "未达标"
-    assert summary["社区"] == "偕园（东阳城）社区（xieyuan）"
+    assert summary["社区"] == "偕园（东阳城）社区"
 
 
-def test_xlsx_has_the_table_sheet_and_a_summary_sheet(report: AcceptanceReport) -> None:
+def test_xlsx_has_a_title_merged_groups_numeric_numbers_and_a_summary_sheet(
+        report: AcceptanceReport) -> None:
     book = load_workbook(io.BytesIO(export(report, "xlsx")))
     assert book.sheetnames == ["验收表", "汇总"]
     sheet = book["验收表"]
     values = [[c.value for c in row] for row in sheet.iter_rows()]
-    assert tuple(values[0]) == COLUMNS
-    assert len(values) == 29
-    assert values[5][2] == "智能照明设施" and str(values[5][5]).startswith(LIGHTING)
-    assert values[5][6] == "未达标"
-    assert sheet.freeze_panes == "A2"
+    assert values[0][0] == "山东省智慧社区建设指标（成长型）——偕园（东阳城）社区建设验收表"
+    assert str(values[1][0]).startswith("数据时间：2026-11-24 16:00（北京时间）；总体判定：未达标")
+    assert tuple(values[2]) == COLUMNS
+    assert len(values) == 3 + 28
+    lighting = values[3 + 4]
+    assert lighting[1] == 5 and isinstance(lighting[1], int)      # 序号 is a number
+    assert lighting[2] == "智能照明设施" and str(lighting[5]).startswith(LIGHTING)
+    assert lighting[6:8] == ["未达标", "28%（28/100）"]
+    assert [r[1] for r in values[3:]] == list(range(1, 29))
+    merged = {str(r) for r in sheet.merged_cells.ranges}
+    # Title and data-time rows across the table; 一级指标 over each group's rows:
+    # 基础设施 1-8, 社区服务 9-13, 社区安全 14-20, 社区治理 21-23, 保障措施 24-26, 创新 27-28.
+    assert merged == {"A1:L1", "A2:L2", "A4:A11", "A12:A16", "A17:A23", "A24:A26",
+                      "A27:A29", "A30:A31"}
+    assert sheet["A12"].value == "社区服务" and sheet["A13"].value is None
+    assert sheet.freeze_panes == "A4" and sheet.print_title_rows == "$3:$3"
     summary = {r[0].value: r[1].value for r in book["汇总"].iter_rows()}
-    assert summary["总体判定"] == "未达标" and summary["达标/未达标/无数据"].count("/") == 2
+    assert summary["总体判定"] == "未达标"
+    assert summary["达标/未达标/无数据/未判定"].count("/") == 3
 
 
 def test_html_has_the_published_columns_and_a_row_per_catalogue_row(
@@ -86,7 +100,10 @@ def test_html_has_the_published_columns_and_a_row_per_catalogue_row(
 def test_json_export_is_the_api_document(report: AcceptanceReport) -> None:
     doc = json.loads(export(report, "json"))
     assert doc["tier"] == "growth" and len(doc["rows"]) == 28
-    assert doc["rows"][4]["indicators"][0]["value"] == 28.0
+    assert doc["rows"][4]["indicators"][0] | {"source": "computed"} == {
+        "indicator": "smart_lighting_rate", "basis": "growth", "threshold": 80.0,
+        "numerator": 28, "denominator": 100, "value": 28.0, "status": "fail", "unknown": [],
+        "status_if_online": "fail", "source": "computed"}
 
 
 @pytest.fixture

@@ -67,7 +67,7 @@ async def test_recordings_are_returned_per_indicator_in_a_window_oldest_first(
         assert (body["from"], body["to"], body["ids"]) == (
             "2026-11-23T09:30:00Z", "2026-11-23T11:00:00Z", ["smart_lighting_rate"])
         assert body["entries"] == [
-            {"id": "smart_lighting_rate", "recorded_at": iso(T0 + h * H), "value": 16.7,
+            {"id": "smart_lighting_rate", "recorded_at": iso(T0 + h * H), "value": 16.6,
              "numerator": 1, "denominator": 6, "unit": "%",
              "status": {"basic": "not_required", "growth": "fail"}}
             for h in (2, 3)]

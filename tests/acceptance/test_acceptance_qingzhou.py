@@ -9,7 +9,13 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from acceptance_support import AS_OF, COMMUNITY, populate, qingzhou_declarations
+from acceptance_support import (
+    AS_OF,
+    COMMUNITY,
+    populate,
+    qingzhou_county,
+    qingzhou_declarations,
+)
 
 from acceptance.report import AcceptanceReport, build_report
 
@@ -51,7 +57,8 @@ async def report(migrated: str) -> AcceptanceReport:
     try:
         await populate(conn)
         return await build_report(conn, COMMUNITY, "growth", now=AS_OF,
-                                  declarations=qingzhou_declarations())
+                                  declarations=qingzhou_declarations(),
+                                  county=qingzhou_county())
     finally:
         await conn.close()
 
@@ -101,7 +108,7 @@ async def test_measured_figures_say_where_each_number_comes_from(
 
 async def test_with_the_published_declarations_the_whole_table_passes(
         report: AcceptanceReport) -> None:
-    assert report.counts == {"pass": 28, "fail": 0, "no_data": 0}
+    assert report.counts == {"pass": 28, "fail": 0, "no_data": 0, "not_judged": 0}
     assert report.verdict == "pass" and report.to_dict()["verdict_word"] == "达标"
     assert report.changes_if_online == ()
     rows = {r.row.id: r for r in report.rows}
@@ -111,3 +118,6 @@ async def test_with_the_published_declarations_the_whole_table_passes(
                                              "面积0.4平方公里，社区总面积0.4平方公里")
     assert [f.source for f in rows["growth-01"].figures] == ["declared", "declared"]
     assert rows["growth-01"].notes == ()      # 3790 declared = 3790 registered
+    # 居民满意度 is judged on the county's published 100 %.
+    assert rows["growth-28"].text == ("达标。已通过调查问卷等方式评价居民的切身感受：是；居民满意度"
+                                      "100%（县级要求不少于100%）。")

@@ -15,6 +15,7 @@ from acceptance_support import (
     Entry,
     Figures,
     populate,
+    qingzhou_county,
     qingzhou_declarations,
 )
 from ingest_support import status_msg
@@ -74,14 +75,14 @@ async def test_rows_without_data_say_so_and_why(conn: asyncpg.Connection) -> Non
     await import_inventory(conn, parse_inventory(
         "community: {id: empty, name: 空社区, district: '370781'}\n", "empty.yaml"))
     report = await build_report(conn, "empty", "growth", now=AS_OF, declarations={})
-    assert report.counts == {"pass": 0, "fail": 0, "no_data": 28}
+    assert report.counts == {"pass": 0, "fail": 0, "no_data": 28, "not_judged": 0}
     assert report.verdict == "incomplete"
     rows = {r.row.id: r for r in report.rows}
     assert rows["growth-05"].text == ("无数据。智能照明设施安装率无数据：设备台账中没有登记公共"
                                       "照明设备。")
     assert rows["growth-07"].text == ("无数据。家庭能源自动化采集设施安装率无数据：社区未登记家庭"
                                       "总数（设备台账 community.households）。")
-    assert rows["growth-15"].text.endswith("设备台账中没有标记封闭式小区（closed: true）。")
+    assert rows["growth-15"].text == "无数据。出入管理无数据：设备台账中没有登记小区。"
     assert rows["growth-10"].text.startswith(
         "无数据。\n1.紧急呼叫装置覆盖无数据：社区未登记60岁及以上独居老人数")
     assert rows["growth-01"].text == ("无数据。本行为申报项，尚未填报（需填写：具备千兆接入能力的"
@@ -122,7 +123,7 @@ async def test_rows_that_devices_behind_an_offline_gateway_could_change(
     await write_batch(conn, [status_msg(False, community=COMMUNITY, gateway=GW,
                                         t=AS_OF - timedelta(minutes=30))])
     report = await build_report(conn, COMMUNITY, "growth", now=AS_OF,
-                                declarations=qingzhou_declarations())
+                                declarations=qingzhou_declarations(), county=qingzhou_county())
     rows = {r.row.id: r for r in report.rows}
     # Every device is unknown now. Meters still count (a valid reading in the 48-hour
     # window decides) and the SOS responses happened; the rest fail for want of answers.
@@ -178,8 +179,8 @@ async def test_benchmark_is_marked_provisional_and_db37_scores_by_weight(
     db37 = await build_report(conn, COMMUNITY, "db37", now=AS_OF, declarations=entries)
     assert db37.score == 13.0            # L1P1 3 % + L4P1 10 %
     lighting = {r.row.id: r for r in db37.rows}["db37-08"]
-    # 70 % smart lighting passes DB37's 60 %, but energy saving is not measured yet.
+    # 70 % smart lighting passes DB37's 60 %, but no light registers its rated power.
     assert lighting.verdict == "no_data"
     assert lighting.text.startswith("无数据。\n1.智能照明设施安装率达到70%，")
-    assert "2.公共照明节能率无数据：本系统尚未测量节能率" in lighting.text
+    assert "2.公共照明节能率无数据：没有同时登记额定功率（rated_power_w）" in lighting.text
     assert db37.to_dict()["score_max"] == 100

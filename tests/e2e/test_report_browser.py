@@ -1,7 +1,8 @@
 """The HTML acceptance report in a real browser: `scg api` serves a migrated database holding
 the Qingzhou community (devices, telemetry and declared values with evidence), headless
 Debian chromium loads the page, every row and the verdict are there, it prints to A4
-pages, and a screenshot goes to tests/artifacts/."""
+pages, and a screenshot goes to tests/artifacts/. `scg report --format pdf` prints a real
+A4 PDF whose every page names the group (一级指标) of its first row."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from ingest.schema.migrate import migrate
 from scg.localsvc.process import free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+COUNTY_SETTINGS = "county: 青州市\nthresholds:\n  growth-28: {satisfaction_pct: 100}\n"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 pytestmark = pytest.mark.skipif(
     not os.access(CHROMIUM, os.X_OK),
@@ -62,11 +64,15 @@ def served(database: str, tmp_path: Path) -> Iterator[str]:
     asyncio.run(_fill(database, evidence))
     port = free_port()
     log = (tmp_path / "api.log").open("w")
+    # Qingzhou publishes 居民满意度达到100%: the county settings give row 28 its threshold.
+    county = tmp_path / "county.yaml"
+    county.write_text(COUNTY_SETTINGS, encoding="utf-8")
     proc = subprocess.Popen(
         [sys.executable, "-c", "import sys; from scg.cli import main; sys.exit(main())",
          "api", "--database-url", database, "--host", "127.0.0.1", "--port", str(port),
          "--history-interval", "off", "--evidence-dir", str(evidence)],
-        stdout=log, stderr=subprocess.STDOUT)
+        stdout=log, stderr=subprocess.STDOUT,
+        env={**os.environ, "SCG_COUNTY_SETTINGS": str(county)})
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -142,3 +148,59 @@ def test_the_html_report_renders_every_row_and_prints_to_a4(served: str,
         subprocess.run(["pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "1", "-singlefile",
                         str(pdf), str(ARTIFACTS / "acceptance-report-growth-page1")],
                        check=True, timeout=60)
+
+
+GROUPS = ("基础设施", "社区服务", "社区安全", "社区治理", "保障措施", "创新应用和做法")
+
+
+def page_texts(pdf: Path) -> list[str]:
+    """Each page's text as laid out (columns kept on their lines)."""
+    pages, _ = pdf_pages(pdf)
+    return [subprocess.run(["pdftotext", "-layout", "-f", str(n), "-l", str(n), str(pdf),
+                            "-"], capture_output=True, text=True, check=True).stdout
+            for n in range(1, pages + 1)]
+
+
+def first_cell_after_header(text: str) -> str:
+    """The first cell of the first table row under a page's header row (一级指标 …)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    header = next(i for i, line in enumerate(lines) if line.startswith("一级指标"))
+    return lines[header + 1].split()[0]
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils is not installed")
+def test_scg_report_prints_a_real_a4_pdf_whose_pages_each_name_their_group(
+        database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from scg.cli import main
+
+    asyncio.run(_fill(database, tmp_path / "evidence"))
+    county = tmp_path / "county.yaml"
+    county.write_text(COUNTY_SETTINGS, encoding="utf-8")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    pdf = ARTIFACTS / "acceptance-report-growth-scg.pdf"
+    pdf.unlink(missing_ok=True)
+    code = main(["report", "--database-url", database, "--community", COMMUNITY,
+                 "--tier", "growth", "--format", "pdf", "--out", str(pdf),
+                 "--as-of", AS_OF.isoformat(), "--county-settings", str(county)])
+    assert code == 0, capsys.readouterr().err
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    pages, size = pdf_pages(pdf)
+    assert pages >= 3 and "(A4)" in size, (pages, size)
+    texts = page_texts(pdf)
+    assert "总体判定：达标" in texts[0].replace(" ", "")
+    assert "（北京时间）" in texts[0]
+    # Every page after the first starts its table with the header and then a group name:
+    # a page that continues a group repeats its 一级指标 rather than leaving it blank.
+    for n, text in enumerate(texts[1:], 2):
+        assert "一级指标" in text, f"page {n} lacks the repeated header"
+        first = first_cell_after_header(text)   # a long group name wraps: 创新应用 / 和做法
+        assert any(group.startswith(first) for group in GROUPS), (n, text[:400])
+    # Nothing of the report is lost across the breaks: every row's name is printed.
+    whole = "".join(texts)
+    for name in ("有线宽带网络", "智能照明设施", "高空抛物监测", "信息安全", "居民满意度"):
+        assert name in whole
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "2", "-l", "2", "-singlefile",
+                    str(pdf), str(ARTIFACTS / "acceptance-report-growth-scg-page2")],
+                   check=True, timeout=60)

@@ -68,9 +68,10 @@ def result() -> Any:
 
 def test_each_tier_has_its_own_numerator_over_compounds_with_ebikes() -> None:
     r = result()
-    assert (r.numerator, r.denominator, r.value) == (2, 5, 40.0)  # the basic tier's
+    # The top-level figure is the growth tier's: the highest tier that requires the row.
+    assert (r.numerator, r.denominator, r.value) == (1, 5, 20.0)
     assert r.denominator_devices == ("a", "b", "c", "d", "e")
-    assert r.numerator_devices == ("a", "b")
+    assert r.numerator_devices == ("a",)
     assert (r.tiers["basic"].numerator, r.tiers["growth"].numerator) == (2, 1)
     assert r.tiers["growth"].numerator_devices == ("a",)
     assert r.tiers["growth"].requires == ("timed_charging", "auto_power_off", "fault_alarm")
@@ -81,12 +82,12 @@ def test_each_tier_has_its_own_numerator_over_compounds_with_ebikes() -> None:
 
 def test_breakdowns_say_per_tier_why_a_compound_fails() -> None:
     r = result()
-    assert r.breakdown == r.tiers["basic"].breakdown == {
+    assert r.tiers["basic"].breakdown == {
         "no_station": ("e",), "unknown": (), "no_station_online": ("d",),
-        "functions_not_shown": ("c",), "no_ebikes": ("f",)}
-    assert r.tiers["growth"].breakdown == {
+        "functions_not_shown": ("c",), "no_ebikes": ("f",), "ebikes_unstated": ()}
+    assert r.breakdown == r.tiers["growth"].breakdown == {
         "no_station": ("e",), "unknown": (), "no_station_online": ("d",),
-        "functions_not_shown": ("b", "c"), "no_ebikes": ("f",)}
+        "functions_not_shown": ("b", "c"), "no_ebikes": ("f",), "ebikes_unstated": ()}
 
 
 def test_details_name_the_stations_and_the_missing_functions() -> None:
@@ -126,7 +127,7 @@ def test_every_compound_passing_passes_both_tiers() -> None:
         "requires": ["timed_charging", "auto_power_off", "fault_alarm"],
         "devices": ["a", "b"],
         "breakdown": {"no_station": [], "unknown": [], "no_station_online": [],
-                      "functions_not_shown": [], "no_ebikes": []}}
+                      "functions_not_shown": [], "no_ebikes": [], "ebikes_unstated": []}}
 
 
 def test_basic_pass_growth_fail_when_only_auto_power_off_is_shown() -> None:
@@ -163,9 +164,26 @@ def test_stations_behind_an_offline_gateway_make_the_compound_unknown() -> None:
     assert r.breakdown["unknown"] == ("a",)
 
 
-def test_no_compound_with_ebikes_is_no_data_with_the_fix() -> None:
-    r = smart_charging_compounds([CompoundFact("a")], [], AS_OF)
+def test_compounds_that_do_not_say_whether_they_have_ebikes_are_no_data_with_the_fix(
+        ) -> None:
+    r = smart_charging_compounds([CompoundFact("a"), CompoundFact("b", ebikes=False)], [],
+                                 AS_OF)
     assert (r.numerator, r.denominator) == (0, 0)
     assert r.status == {"basic": "no_data", "growth": "no_data"}
-    assert r.details["no_data"] == ("no compound is marked ebikes: true in the inventory; "
-                                    "mark the compounds whose residents have e-bikes")
+    assert r.details["unregistered"] == {"attribute": "ebikes", "objects": "compounds",
+                                         "ids": ["a"]}
+    assert "register ebikes: true|false" in r.details["no_data"]
+
+
+def test_every_compound_registered_without_ebikes_is_not_applicable() -> None:
+    r = smart_charging_compounds([CompoundFact("a", ebikes=False),
+                                  CompoundFact("b", ebikes=False)], [], AS_OF)
+    assert (r.numerator, r.denominator, r.value) == (0, 0, None)
+    assert r.status == {"basic": "not_applicable", "growth": "not_applicable"}
+    assert r.breakdown["no_ebikes"] == ("a", "b") and "no_data" not in r.details
+    assert r.to_dict()["none_eligible"] is True
+
+
+def test_no_compound_at_all_is_no_data() -> None:
+    r = smart_charging_compounds([], [], AS_OF)
+    assert r.status == {"basic": "no_data", "growth": "no_data"}

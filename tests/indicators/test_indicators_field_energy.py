@@ -46,7 +46,7 @@ def test_400_households_280_collected_passes_growth_at_70_percent() -> None:
 
 def test_one_household_short_of_70_percent_fails_exactly() -> None:
     r = energy_collection_rate([meter(n) for n in range(1, 280)], 400, AS_OF)
-    assert (r.numerator, r.denominator, r.value) == (279, 400, 69.8)
+    assert (r.numerator, r.denominator, r.value) == (279, 400, 69.7)
     assert r.status["growth"] == "fail"
 
 

@@ -50,11 +50,16 @@ def test_a_building_of_12_to_18_floors_counts_for_growth_only_and_below_12_for_n
                ThrowCameraFact("c12", "b12", (2, 12), DEGRADED),
                ThrowCameraFact("c11", "b11", (3, 11), ON)]
     r = highrise_throw_coverage(buildings, cameras, AS_OF)
-    assert (r.numerator, r.denominator, r.value) == (1, 1, 100.0)
+    # The top-level figure is the growth tier's (the highest tier requiring the row).
+    assert (r.numerator, r.denominator, r.value) == (2, 2, 100.0)
+    assert (r.tiers["basic"].numerator, r.tiers["basic"].denominator) == (1, 1)
     assert r.tiers["growth"].denominator_devices == ("b12", "b19")
     assert r.status == {"basic": "pass", "growth": "pass"}
-    assert r.tiers["basic"].breakdown["below_threshold"] == ("b11", "b12", "bx")
-    assert r.tiers["growth"].breakdown["below_threshold"] == ("b11", "bx")
+    assert r.tiers["basic"].breakdown["below_threshold"] == ("b11", "b12")
+    assert r.tiers["growth"].breakdown["below_threshold"] == ("b11",)
+    assert r.tiers["growth"].breakdown["floors_unregistered"] == ("bx",)
+    assert r.details["unregistered"] == {"attribute": "floors", "objects": "buildings",
+                                         "ids": ["bx"]}
     out = r.to_dict()
     assert out["tiers"]["growth"]["denominator"] == 2
     assert out["tiers"]["growth"]["value"] == 100.0
@@ -101,12 +106,13 @@ def test_a_compound_passes_ebike_recognition_only_if_every_elevator_does() -> No
     lockouts = [LockoutFact(AS_OF - timedelta(hours=h), "b1", ms)
                 for h, ms in ((1, 900.0), (2, 600.0), (3, None))] + [
         LockoutFact(AS_OF - timedelta(days=9), "b1", 99999.0)]
-    r = ebike_elevator_compounds(["a", "b", "c", "d"], lifts, detectors, lockouts, AS_OF)
+    compounds = [CompoundFact(c) for c in "abc"] + [CompoundFact("d", elevators=False)]
+    r = ebike_elevator_compounds(compounds, lifts, detectors, lockouts, AS_OF)
     assert (r.numerator, r.denominator, r.value) == (1, 3, 33.3)
     assert r.numerator_devices == ("b",)
-    assert r.breakdown == {"no_detector": (), "detector_not_online": (),
-                           "alarm_not_shown": ("a", "c"), "unknown": (),
-                           "no_elevators": ("d",)}
+    assert r.breakdown == {"elevators_not_registered": (), "no_detector": (),
+                           "detector_not_online": (), "alarm_not_shown": ("a", "c"),
+                           "unknown": (), "no_elevators": ("d",), "elevators_unstated": ()}
     assert r.details["elevators"]["a1"]["pass"] is True
     assert r.details["elevators"]["a2"]["why"] == (
         "no alarm from d-a2 in the window: walk an e-bike into the lift to test it")

@@ -47,7 +47,7 @@ async def test_presses_acknowledged_within_15_minutes_over_decided_presses(
             assert r.status_code == 200, r.text
 
         got = await rate(client, AS_OF)
-        assert (got["numerator"], got["denominator"], got["value"]) == (2, 3, 66.7)
+        assert (got["numerator"], got["denominator"], got["value"]) == (2, 3, 66.6)
         assert got["thresholds"] == {"basic": None, "growth": 100.0}
         assert got["status"] == {"basic": "not_required", "growth": "fail"}
         label = {t: f"alarm:{ids[t]}" for t in ids}

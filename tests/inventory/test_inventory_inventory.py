@@ -86,7 +86,8 @@ devices:
         "devices[6].colour: unknown key; known keys are id, kind, name, compound, building, "
         "public, gateway, protocol, address, capabilities, attrs, code, civil_code, longitude, "
         "latitude, key_position, household, ports, zones, hazards, elevator, resident, "
-        "subjects, floors, repeat, start (put other facts under attrs)",
+        "subjects, floors, rated_power_w, burn_hours_per_day, repeat, start (put other facts "
+        "under attrs)",
     ]
 
 

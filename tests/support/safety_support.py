@@ -35,8 +35,8 @@ compounds:
   - {id: north, closed: true, ebikes: true}
   - {id: south, closed: true}
   - {id: east, closed: true}
-  - {id: centre, closed: true}
-  - {id: west}
+  - {id: centre, closed: true, elevators: false}
+  - {id: west, closed: false}
 buildings:
   - {id: n1, compound: north, floors: 26}
   - {id: n2, compound: north, floors: 15}

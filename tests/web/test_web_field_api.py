@@ -26,7 +26,7 @@ community: {id: fld, name: 现场社区, district: "370102", households: 10}
 compounds:
   - {id: north, ebikes: true}
   - {id: south, ebikes: true}
-  - {id: east}
+  - {id: east, ebikes: false}
 buildings:
   - {id: b01, compound: north, floors: 18}
   - {id: b02, compound: south, floors: 11}

@@ -72,9 +72,10 @@ async def test_compounds_pass_ebike_recognition_only_when_every_elevator_shows_a
     assert r["status"] == {"basic": "fail", "growth": "fail"}
     assert r["devices"] == {"numerator": ["north"],
                             "denominator": ["east", "north", "south", "west"]}
-    assert r["breakdown"] == {"no_detector": ["east"], "detector_not_online": [],
-                              "alarm_not_shown": ["south"], "unknown": ["west"],
-                              "no_elevators": ["centre"]}
+    assert r["breakdown"] == {"elevators_not_registered": [], "no_detector": ["east"],
+                              "detector_not_online": [], "alarm_not_shown": ["south"],
+                              "unknown": ["west"], "no_elevators": ["centre"],
+                              "elevators_unstated": []}
     lifts = r["details"]["elevators"]
     assert lifts["lift-n1"]["why"] == "ebike_detected alarm from cam-n1 at " \
         "2026-11-23T08:00:00+00:00"
@@ -98,20 +99,23 @@ async def test_fire_hazard_detection_counts_mqtt_sensors_and_modbus_panels_toget
 async def test_high_rise_buildings_count_per_tier_and_lower_ones_not_at_all(
         indicators: dict[str, dict[str, Any]]) -> None:
     r = indicators["highrise_throw_coverage"]
-    # basic: n1 (26 floors, 3-14 + 12-26 answering) and s1 (20, 5-20: floors 3-4 unwatched)
-    assert (r["numerator"], r["denominator"], r["value"]) == (1, 2, 50.0)
+    # The top-level figure is the growth tier's, the highest tier requiring the row.
+    assert (r["numerator"], r["denominator"], r["value"]) == (1, 5, 20.0)
     assert r["status"] == {"basic": "fail", "growth": "fail"}
     basic, growth = r["tiers"]["basic"], r["tiers"]["growth"]
+    # basic: n1 (26 floors, 3-14 + 12-26 answering) and s1 (20, 5-20: floors 3-4 unwatched)
     assert (basic["denominator_devices"], basic["devices"]) == (["n1", "s1"], ["n1"])
     assert basic["breakdown"] == {
         "no_camera": [], "floors_not_covered": ["s1"], "not_online": [], "unknown": [],
-        "below_threshold": ["e1", "n2", "n3", "w1"], "not_residential": ["s2"]}
+        "below_threshold": ["e1", "n2", "n3", "w1"], "floors_unregistered": [],
+        "not_residential": ["s2"]}
     # growth adds n2 (15, its camera offline), e1 (18, behind the lost gateway), w1 (12)
     assert (growth["numerator"], growth["denominator"], growth["value"]) == (1, 5, 20.0)
     assert growth["denominator_devices"] == ["e1", "n1", "n2", "s1", "w1"]
     assert growth["breakdown"] == {
         "no_camera": ["w1"], "floors_not_covered": ["s1"], "not_online": ["n2"],
-        "unknown": ["e1"], "below_threshold": ["n3"], "not_residential": ["s2"]}
+        "unknown": ["e1"], "below_threshold": ["n3"], "floors_unregistered": [],
+        "not_residential": ["s2"]}
     buildings = r["details"]["buildings"]
     assert buildings["s1"]["why"] == "floors 3-4 are not watched by an answering camera"
     assert buildings["n3"] == {"floors": 8, "compound": "north", "residential": True,
@@ -126,7 +130,7 @@ async def test_closed_compounds_need_online_gates_for_people_and_vehicles(
     assert r["status"] == {"basic": "fail", "growth": "fail"}
     assert r["breakdown"] == {"no_person_gate": [], "no_vehicle_gate": ["centre"],
                               "not_online": ["south"], "unknown": ["east"],
-                              "not_closed": ["west"]}
+                              "not_closed": ["west"], "closed_unstated": []}
     east = r["details"]["compounds"]["east"]
     assert east["person"] == {"online": ["gate-e-p"], "not_online": []}
     assert east["vehicle"]["not_online"][0].startswith("gate-e-v unknown")
@@ -137,7 +141,8 @@ async def test_closed_compounds_need_an_online_perimeter_detector(
     r = indicators["perimeter_compounds"]
     assert (r["numerator"], r["denominator"]) == (1, 4)
     assert r["breakdown"] == {"no_detector": ["centre"], "not_online": ["south"],
-                              "unknown": ["east"], "not_closed": ["west"]}
+                              "unknown": ["east"], "not_closed": ["west"],
+                              "closed_unstated": []}
 
 
 async def test_sos_coverage_counts_lone_elderly_with_an_online_button(
