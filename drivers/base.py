@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from telemetry import Item
 
@@ -65,6 +65,14 @@ class Driver(Protocol):
     async def run(self, sink: Sink) -> None: ...
 
     def devices(self) -> list[DeviceSpec]: ...
+
+
+@runtime_checkable
+class ReportsOnItself(Protocol):
+    """A driver with figures about itself (a polled link's cycle time and overruns), which
+    the gateway sends as readings of its own device along with its spool counters."""
+
+    def self_readings(self) -> dict[str, float]: ...
 
 
 class DriverConfigError(ValueError):

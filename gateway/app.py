@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from drivers.base import Driver, Observation
+from drivers.base import Driver, Observation, ReportsOnItself
 from gateway.build import build_drivers, create_driver
 from gateway.config import ConfigError, GatewayConfig
 from gateway.health import Health
@@ -279,15 +279,20 @@ class Gateway:
         """Readings of a device named like the gateway: items and bytes in the spool; items
         it dropped (byte cap reached, or memory bound reached while its disk was full) in
         all and per kind, ever since the spool file was made; whether the spool can be
-        written (0 while the disk is full); whether the uplink is connected."""
+        written (0 while the disk is full); whether the uplink is connected; and what the
+        drivers say about themselves (`ReportsOnItself`)."""
         stats = self.spool.stats()
         now = self.clock()
-        values = {"spool_items": stats.items, "spool_bytes": stats.bytes,
-                  "spool_dropped_total": stats.dropped_total,
-                  **{f"spool_dropped_{kind}s_total": stats.dropped.get(kind, 0)
-                     for kind in ITEM_KINDS},
-                  "spool_writable": int(stats.writable),
-                  "uplink_connected": int(self.uplink.connected)}
+        values: dict[str, float] = {
+            "spool_items": stats.items, "spool_bytes": stats.bytes,
+            "spool_dropped_total": stats.dropped_total,
+            **{f"spool_dropped_{kind}s_total": stats.dropped.get(kind, 0)
+               for kind in ITEM_KINDS},
+            "spool_writable": int(stats.writable),
+            "uplink_connected": int(self.uplink.connected)}
+        for driver in self.drivers.values():
+            if isinstance(driver, ReportsOnItself):  # e.g. a link's poll cycle and overruns
+                values.update(driver.self_readings())
         for metric, value in values.items():
             self.sink.own(Reading(self.config.gateway, metric, now, float(value)))
 

@@ -29,6 +29,7 @@ from drivers.dlt645.codec import (
 from drivers.dlt645.link import Link, LinkDown, NoReply, Transport, make_transport
 from drivers.dlt645.profile import Profile, ReadingRule
 from drivers.dlt645.settings import Dlt645Settings, LinkSpec, MeterAddress
+from drivers.link_budget import LinkBudget, budgets
 from telemetry import Reading
 from telemetry.backoff import Backoff
 
@@ -61,11 +62,12 @@ class _MeterState:
     last: Observation | None = field(default=None)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PollResult:
     observation: Observation
     readings: list[Reading]
     silent: bool = False  # no answer at all: the meter's retry backs off
+    cost: float = 0.0     # seconds the poll's exchanges held the link
 
 
 class Dlt645Driver:
@@ -81,6 +83,10 @@ class Dlt645Driver:
         self._states = {
             m.id: _MeterState(m, Backoff(m.period, max(m.period, settings.silent_retry_max)))
             for m in self.meters}
+        #: per link: the link time a round of polls takes against the period
+        self.budgets: dict[str, LinkBudget] = budgets(
+            "dlt645", {n: link.spec.describe() for n, link in self.links.items()},
+            ((m.id, m.where.link, m.period) for m in self.meters), log)
 
     def devices(self) -> list[DeviceSpec]:
         return [m.spec for m in self.meters]
@@ -88,6 +94,14 @@ class Dlt645Driver:
     def polls(self, device: str) -> int:
         """Polls of `device` completed so far."""
         return self._states[device].polls
+
+    def self_readings(self) -> dict[str, float]:
+        """Readings about the driver itself, for the gateway's own device: per link, the
+        last poll cycle time and how many cycles overran the period."""
+        out: dict[str, float] = {}
+        for budget in self.budgets.values():
+            out.update(budget.readings())
+        return out
 
     # ------------------------------------------------------------ running
 
@@ -130,9 +144,11 @@ class Dlt645Driver:
             for reading in result.readings:
                 sink.emit(reading)
             self._observe(state, result.observation, sink)
-            due = started + (state.backoff.next() if result.silent else meter.period)
+            interval = state.backoff.next() if result.silent else meter.period
+            due = started + interval
             if not result.silent:
                 state.backoff.reset()
+            self.budgets[meter.where.link].record(meter.id, result.cost, interval)
 
     def _observe(self, state: _MeterState, observation: Observation, sink: Sink) -> None:
         state.polls += 1
@@ -152,6 +168,13 @@ class Dlt645Driver:
 
     async def poll(self, meter: Meter) -> PollResult:
         """Read every data identifier of `meter`'s profile once. Public for tests and bench."""
+        link_time: list[float] = []
+        result = await self._poll(meter, link_time)
+        result.cost = sum(link_time)
+        return result
+
+    async def _poll(self, meter: Meter, link_time: list[float]) -> PollResult:
+        """`poll`, noting in `link_time` how long each exchange held the link."""
         link = self.links[meter.where.link]
         who = f"meter {meter.where}"
         readings: list[Reading] = []
@@ -169,6 +192,7 @@ class Dlt645Driver:
                         payload = await link.exchange(request, accept)
                     finally:
                         spent = loop.time() - began
+                        link_time.append(spent)
                 values = decode_values(payload, rule.format)
             except LinkDown as exc:
                 return PollResult(Observation(meter.id, Outcome.FAILED, f"{who}: link "

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Sequence
 
 from drivers.base import DeviceSpec, Outcome, Sink
+from drivers.link_budget import LinkBudget, budgets
 from drivers.modbus.codec import BIT_TYPE, encode, engineering, limits
 from drivers.modbus.link import Link, check_cancelled
 from drivers.modbus.plan import plan_profile
@@ -38,6 +39,10 @@ class ModbusDriver:
         plans = {d.profile.name: plan_profile(d.profile) for d in devices}
         self.pollers = {d.id: DevicePoller(d, self.links[d.link], plans[d.profile.name])
                         for d in devices}
+        #: per link: the link time a round of polls takes against the period
+        self.budgets: dict[str, LinkBudget] = budgets(
+            "modbus", {n: link.spec.describe() for n, link in self.links.items()},
+            ((d.id, d.link, d.period) for d in devices), log)
         #: polls completed (any outcome), per device id
         self.polls: dict[str, int] = dict.fromkeys(self.pollers, 0)
         self._bad: dict[str, str] = {}
@@ -46,6 +51,19 @@ class ModbusDriver:
 
     def devices(self) -> list[DeviceSpec]:
         return [p.device.spec for p in self.pollers.values()]
+
+    def missing_points(self, device_id: str) -> list[str]:
+        """The points of `device_id`'s profile the device answered exception 02 for, as
+        `input register 0x0046 (f32, frequency_hz)`; left out of its polls."""
+        return [p.label() for p in self.pollers[device_id].missing]
+
+    def self_readings(self) -> dict[str, float]:
+        """Readings about the driver itself, for the gateway's own device: per link, the
+        last poll cycle time and how many cycles overran the period."""
+        out: dict[str, float] = {}
+        for budget in self.budgets.values():
+            out.update(budget.readings())
+        return out
 
     # ------------------------------------------------------------ polling
 
@@ -88,16 +106,20 @@ class ModbusDriver:
                 sink.emit(item)
             sink.observe(result.observation(poller.device.id))
             self._log_health(poller, result)
+            interval = period
             if result.silent:
                 # Back a silent device off on its own: 1, 2, 4 ... periods.
                 poller.suspect = True
-                due = started + retry.next()
+                interval = retry.next()
+                due = started + interval
             else:
                 poller.suspect = False
                 retry.reset()
                 due += period
                 if due < loop.time():
                     due = loop.time()  # overran a whole period: skip, do not catch up
+            self.budgets[poller.device.link].record(poller.device.id, poller.last_cost,
+                                                    interval)
 
     async def _poll_safely(self, poller: DevicePoller) -> PollResult:
         device = poller.device.id

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import os
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final, Literal
 
 from pymodbus import FramerType
@@ -50,6 +50,8 @@ class Answer:
     exception: int = 0
     received: bytes = b""
     detail: str = ""
+    #: seconds the request held the link (not counting the wait for its turn)
+    took: float = 0.0
 
     def exception_text(self) -> str:
         return f"exception {self.exception} {EXCEPTIONS.get(self.exception, '(unknown code)')}"
@@ -240,32 +242,39 @@ class Link:
                       urgent: bool = True) -> Answer:
         """Send one read (function 1-4) or write (5, 6, 16) and classify the answer."""
         await self.lock.acquire(urgent)
+        began = asyncio.get_running_loop().time()
         try:
-            client = self._client
-            if client is None or not client.connected:
-                return Answer("down", detail=self.down_reason)
-            loop = asyncio.get_running_loop()
-            quiet = self._quiet_until - loop.time()
-            if quiet > 0:
-                await asyncio.sleep(quiet)  # RS-485: the inter-frame silence
-            self._rx = b""
-            self.requests += 1
-            try:
-                pdu = await _send(client, unit, function, address, count, values)
-                check_cancelled()
-            except ModbusIOException:
-                check_cancelled()
-                return self._unanswered()
-            except ConnectionException:
-                self._lose("the connection was lost")
-                return Answer("down", detail=f"link {self.name} ({self.spec.describe()}) "
-                                             "lost its connection during the request")
-            finally:
-                self._quiet_until = loop.time() + self.spec.frame_gap
-            self._silent = 0
-            return _classify(pdu, function, count, self._rx)
+            answer = await self._request(unit, function, address, count, values)
+            return replace(answer, took=asyncio.get_running_loop().time() - began)
         finally:
             self.lock.release()
+
+    async def _request(self, unit: int, function: int, address: int, count: int,
+                       values: list[int] | list[bool] | None) -> Answer:
+        """`request` with the link's lock held."""
+        client = self._client
+        if client is None or not client.connected:
+            return Answer("down", detail=self.down_reason)
+        loop = asyncio.get_running_loop()
+        quiet = self._quiet_until - loop.time()
+        if quiet > 0:
+            await asyncio.sleep(quiet)  # RS-485: the inter-frame silence
+        self._rx = b""
+        self.requests += 1
+        try:
+            pdu = await _send(client, unit, function, address, count, values)
+            check_cancelled()
+        except ModbusIOException:
+            check_cancelled()
+            return self._unanswered()
+        except ConnectionException:
+            self._lose("the connection was lost")
+            return Answer("down", detail=f"link {self.name} ({self.spec.describe()}) "
+                                         "lost its connection during the request")
+        finally:
+            self._quiet_until = loop.time() + self.spec.frame_gap
+        self._silent = 0
+        return _classify(pdu, function, count, self._rx)
 
     def _unanswered(self) -> Answer:
         heard = self._rx

@@ -1,11 +1,14 @@
 """One poll of one device: its planned read requests on its link, the registers decoded into
 readings, condition events on edges, momentary events on enum changes, and one observation
 that says what went wrong in words a person can act on (device, register, expected,
-received).
+received). A request refused with exception 02 is split until the device answers
+(`working_plan`), and the points it does not have are logged once.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -13,11 +16,21 @@ from typing import Any
 
 from drivers.base import Observation, Outcome
 from drivers.modbus.codec import decode, engineering
-from drivers.modbus.link import Answer, Link
+from drivers.modbus.link import EXCEPTIONS, Answer, Link
 from drivers.modbus.model import BitRef, EventSpec, Point, PointRef
 from drivers.modbus.plan import Block
 from drivers.modbus.settings import ModbusDevice
+from drivers.modbus.working_plan import (
+    ILLEGAL_DATA_ADDRESS,
+    REPROBE_AFTER,
+    WorkingPlan,
+    describe_missing,
+    halves,
+    joined,
+)
 from telemetry import Event, Item, Reading
+
+log = logging.getLogger(__name__)
 
 #: Exception codes by which a gateway says the device behind it did not answer: the
 #: device is silent (FAILED), not answering wrongly.
@@ -50,23 +63,46 @@ class DevicePoller:
     def __init__(self, device: ModbusDevice, link: Link, blocks: list[Block]) -> None:
         self.device = device
         self.link = link
-        self.blocks = blocks
+        #: the requests the device answers (the profile's until a poll learns otherwise)
+        self.plan = WorkingPlan(tuple(blocks))
         #: the device missed its last poll: its requests wait behind healthy devices'
         self.suspect = False
+        #: link time (s) the last poll's requests took, for the link's cycle budget
+        self.last_cost = 0.0
         self._conditions: dict[tuple[str, int | None, str], bool] = {}
         self._enums: dict[str, int] = {}
 
     def where(self) -> str:
         return f"device {self.device.id} (unit {self.device.unit} on link {self.link.name})"
 
+    @property
+    def blocks(self) -> tuple[Block, ...]:
+        return self.plan.blocks
+
+    @property
+    def missing(self) -> tuple[Point, ...]:
+        """Points this device answered exception 02 for, read no more until a re-probe."""
+        return self.plan.missing
+
     async def poll(self) -> PollResult:
+        loop = asyncio.get_running_loop()
+        if self.plan.due(loop.time(), self.link.connects, came_back=self.suspect):
+            self.plan.restart()
         values: dict[str, _Value] = {}
         problems: list[str] = []
-        for block in self.blocks:
+        answered: list[Block] = []
+        missing: list[Point] = []
+        split = False
+        pending = list(self.plan.blocks)
+        self.last_cost = 0.0
+        while pending:
+            block = pending.pop(0)
             answer = await self.link.request(self.device.unit, block.function, block.address,
                                              block.count, urgent=not self.suspect)
+            self.last_cost += answer.took
             if answer.kind == "ok":
                 self._decode(block, answer, values, problems)
+                answered.append(block)
             elif answer.kind == "down":
                 return PollResult(Outcome.FAILED, f"{self.where()}: {answer.detail}",
                                   logged_elsewhere=True)
@@ -80,19 +116,51 @@ class DevicePoller:
                                   f"{self.where()}: the gateway answered the read of "
                                   f"{block.label()} with {answer.exception_text()}: the "
                                   "device behind it is silent", silent=True)
+            elif answer.kind == "exception" and answer.exception == ILLEGAL_DATA_ADDRESS:
+                split = True
+                if len(block.points) == 1:
+                    missing.append(block.points[0])
+                else:
+                    pending[:0] = halves(block)
             elif answer.kind == "exception":
                 problems.append(f"read of {block.label()} answered with "
                                 f"{answer.exception_text()}{_hint(answer.exception)}")
+                answered.append(block)
             else:
                 problems.append(f"read of {block.label()}: expected a Modbus answer, "
                                 f"{answer.detail}")
+                answered.append(block)
+        if split or not self.plan.confirmed:
+            self._settle(answered, missing, loop.time())
         items = self._items(values, datetime.now(UTC))
+        profile = self.device.profile.name
+        if self.plan.missing and not values:
+            problems.append(f"the device has none of the profile's points (every read "
+                            f"answered {answer_text(ILLEGAL_DATA_ADDRESS)}): check the "
+                            "profile, its function codes and the unit id against the "
+                            "device's manual")
         if problems:
-            profile = self.device.profile.name
             return PollResult(Outcome.DEGRADED,
                               f"{self.where()}, profile {profile}: " + "; ".join(problems),
                               items)
         return PollResult(Outcome.OK, "", items)
+
+    def _settle(self, answered: list[Block], missing: list[Point], now: float) -> None:
+        profile = self.device.profile
+        blocks = joined(answered, profile.max_registers, profile.max_bits)
+        if not self.plan.settle(blocks, missing, now, self.link.connects):
+            return
+        if self.plan.missing:
+            log.warning("%s, profile %s: the device does not have %s (it answers %s); "
+                        "reading its other points without them, in %d requests (tried again "
+                        "after a reconnect, after it was silent, or in %g h; logged once "
+                        "until this changes)", self.where(), profile.name,
+                        describe_missing(self.plan.missing),
+                        answer_text(ILLEGAL_DATA_ADDRESS), len(self.plan.blocks),
+                        REPROBE_AFTER / 3600)
+        else:
+            log.info("%s, profile %s: the device now answers every point of its profile",
+                     self.where(), profile.name)
 
     # ------------------------------------------------------------ decoding
 
@@ -195,3 +263,7 @@ def _hint(code: int) -> str:
     if code in (4, 6):
         return " (the device reports an internal fault or is busy)"
     return ""
+
+
+def answer_text(code: int) -> str:
+    return f"exception {code:02d} {EXCEPTIONS[code]}"

@@ -21,11 +21,13 @@ from typing import Any
 import aiomqtt
 
 from drivers.base import DeviceSpec, Observation, Outcome, Sink
+from drivers.mqtt.counters import Counters
 from drivers.mqtt.edges import ConditionEdges
 from drivers.mqtt.payload import decode_message
 from drivers.mqtt.profile import Profile
 from drivers.mqtt.settings import MqttSettings
 from telemetry.backoff import Backoff
+from telemetry.repeats import ConditionLog
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,8 @@ class _Route:
     prefix: str
     matchers: tuple[tuple[str, re.Pattern[str]], ...]
     by_address: dict[str, DeviceSpec]
+    #: metrics that are counters (only grow), with the field each comes from
+    counters: dict[str, str]
 
 
 class MqttDriver:
@@ -61,7 +65,8 @@ class MqttDriver:
             prefix = settings.prefix_for(name, profile.prefix)
             route = _Route(profile, prefix,
                            tuple((t, p.matcher(prefix)) for t, p in profile.topics()),
-                           {d.address: d for d in self._devices if d.profile == name})
+                           {d.address: d for d in self._devices if d.profile == name},
+                           {r.metric: r.field for r in profile.readings if r.counter})
             self._routes.append(route)
             self._route_of.update((d.id, route) for d in route.by_address.values())
         #: good or bad messages received, per device id
@@ -75,7 +80,10 @@ class MqttDriver:
         #: set while connected and subscribed to the device broker
         self.ready = asyncio.Event()
         self._edges = ConditionEdges()
-        self._bad: set[str] = set()
+        self._counters = Counters()
+        self._problems = ConditionLog(log)
+        #: per device, what its messages got wrong lately (the subjects of the problems)
+        self._bad: dict[str, set[str]] = {}
         self._recent: dict[str, deque[bytes]] = {d: deque(maxlen=_RECENT) for d in self._by_id}
         self._client: aiomqtt.Client | None = None
         self._handler_failed = False
@@ -103,7 +111,13 @@ class MqttDriver:
             return
         decoded = decode_message(route.profile, device.id, payload,
                                  received or datetime.now(UTC), topic=name)
+        counters = route.counters
         for reading in decoded.readings:
+            if reading.metric in counters:
+                why = self._counters.check(device.id, reading.metric, reading.value)
+                if why is not None:
+                    decoded.problems.append(f"field {counters[reading.metric]!r}: {why}")
+                    continue
             sink.emit(reading)
         if decoded.time is not None:
             for condition in decoded.conditions:
@@ -115,16 +129,23 @@ class MqttDriver:
         if decoded.problems:
             self.malformed[device.id] += 1
             reason = f"device {device.id}: " + "; ".join(decoded.problems)
-            if device.id not in self._bad:
-                self._bad.add(device.id)
-                log.warning("%s (on %s; logged once until it sends a good message)",
-                            reason, topic)
+            # Once per device and subject (the payload, field 'dim', ...) until it sends a
+            # good message, with a reminder and a count while it lasts.
+            subjects = self._bad.setdefault(device.id, set())
+            for problem in decoded.problems:
+                subject = problem.partition(": ")[0]
+                subjects.add(subject)
+                self._problems.problem((device.id, subject), logging.WARNING,
+                                       "device %s: %s (on %s; logged once until it sends a "
+                                       "good message)", device.id, problem, topic)
             sink.observe(Observation(device.id, Outcome.DEGRADED, reason))
             return
-        if device.id in self._bad:
-            self._bad.discard(device.id)
-            log.info("device %s sends good messages again (%d malformed so far)",
-                     device.id, self.malformed[device.id])
+        subjects = self._bad.pop(device.id, set())
+        if subjects:
+            for subject in sorted(subjects):
+                self._problems.cleared((device.id, subject), "device %s sends good messages "
+                                       "again (%d malformed so far; %s)", device.id,
+                                       self.malformed[device.id], subject)
         sink.observe(Observation(device.id, Outcome.OK))
 
     def _find(self, topic: str) -> tuple[_Route, DeviceSpec, str] | None:

@@ -2,12 +2,16 @@
 
 Pure and stateless: problems are collected, never raised, so one bad field costs only
 that field, and the caller decides what a bad message means for the device's health.
+Whatever the bytes, the only answer is a `Decoded` with problems: the JSON's depth is
+bounded before parsing (`telemetry.jsonbound`), and numbers past a float's range, digit
+strings past Python's limit and lone surrogates are refused where they appear.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,6 +20,17 @@ from typing import Any, Final
 from drivers.mqtt.profile import STATUS, EventRule, Guard, Profile, ReadingRule
 from drivers.mqtt.yamlcheck import Scalar
 from telemetry import Event, Reading, parse_time
+from telemetry.jsonbound import (
+    FLOAT_MAX,
+    check_portable,
+    check_text,
+    decode_text,
+    nests_deeper_than,
+    show,
+)
+
+#: Device status documents are flat or nearly so; deeper nesting is an attack or a bug.
+MAX_DEPTH: Final = 32
 
 
 class _Missing:
@@ -51,10 +66,21 @@ def decode_message(profile: Profile, device: str, payload: bytes, received: date
     """Decode `payload` that `device` sent on the profile's topic named `topic`; `received` is
     the time used when the profile has none."""
     try:
-        doc = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        text = decode_text(payload)
+    except UnicodeDecodeError:
         return Decoded(None, problems=[f"payload: expected a JSON object, got "
-                                       f"{_snippet(payload)} (not JSON)"])
+                                       f"{_snippet(payload)} (not JSON: not UTF-8 text)"])
+    if nests_deeper_than(text, MAX_DEPTH):
+        return Decoded(None, problems=[f"payload: expected a JSON object at most {MAX_DEPTH} "
+                                       f"levels deep, got {_snippet(payload)} (nested "
+                                       "deeper)"])
+    try:
+        doc = json.loads(text)
+    except (json.JSONDecodeError, ValueError, RecursionError) as exc:
+        why = ("not JSON" if isinstance(exc, json.JSONDecodeError)
+               else f"not JSON that can be read: {_limit_hit(exc)}")
+        return Decoded(None, problems=[f"payload: expected a JSON object, got "
+                                       f"{_snippet(payload)} ({why})"])
     if not isinstance(doc, dict):
         return Decoded(None, problems=[f"payload: expected a JSON object, got {_got(doc)}"])
     time = _time(profile, doc, received)
@@ -135,7 +161,7 @@ def _time(profile: Profile, doc: dict[str, Any], received: datetime) -> datetime
         except ValueError:
             return (f"field {rule.field!r}: expected an RFC 3339 time with a zone such as "
                     f"2026-11-23T08:00:00.123Z, got {_got(raw)}")
-    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
+    if not _is_number(raw):
         return f"field {rule.field!r}: expected {rule.format} (a number), got {_got(raw)}"
     seconds = raw / 1000 if rule.format == "epoch_ms" else raw
     try:
@@ -158,7 +184,21 @@ def _reading(rule: ReadingRule, device: str, doc: dict[str, Any], time: datetime
     if not _is_number(raw):
         out.problems.append(f"field {rule.field!r}: expected a number, got {_got(raw)}")
         return
-    out.readings.append(Reading(device, rule.metric, time, float(raw) * rule.scale))
+    value = float(raw) * rule.scale
+    if (rule.low is not None and value < rule.low) or (
+            rule.high is not None and value > rule.high):
+        out.problems.append(f"field {rule.field!r}: expected {_range(rule)} for "
+                            f"{rule.metric}, got {value:g}; the reading was rejected")
+        return
+    out.readings.append(Reading(device, rule.metric, time, value))
+
+
+def _range(rule: ReadingRule) -> str:
+    if rule.low is not None and rule.high is not None:
+        return f"a value in {rule.low:g} .. {rule.high:g}"
+    if rule.low is not None:
+        return f"a value of at least {rule.low:g}"
+    return f"a value of at most {rule.high:g}"
 
 
 def _event(rule: EventRule, device: str, doc: dict[str, Any], time: datetime,
@@ -187,6 +227,11 @@ def _event(rule: EventRule, device: str, doc: dict[str, Any], time: datetime,
     for key, path in rule.data:
         value = lookup(doc, path)
         if value is not MISSING:
+            try:  # it travels on in the event: it must be writable as JSON and storable
+                check_portable(value, f"field {path!r}")
+            except ValueError as exc:
+                out.problems.append(f"{exc}; left out of the {rule.type} event")
+                continue
             data[key] = value
         elif active:
             # The event still goes out: an alarm without its details beats no alarm.
@@ -200,8 +245,12 @@ def _event(rule: EventRule, device: str, doc: dict[str, Any], time: datetime,
 
 
 def _is_number(value: Any) -> bool:
-    return (not isinstance(value, bool) and isinstance(value, int | float)
-            and math.isfinite(value))
+    """A finite JSON number a float can hold (a bigger integer would overflow)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return -FLOAT_MAX <= value <= FLOAT_MAX
+    return isinstance(value, float) and math.isfinite(value)
 
 
 def _got(value: Any) -> str:
@@ -211,8 +260,20 @@ def _got(value: Any) -> str:
             type(None): "null"}.get(type(value), "the number")
     if isinstance(value, dict | list) or value is None:
         return kind
-    text = json.dumps(value, ensure_ascii=False)
+    try:
+        if isinstance(value, str):
+            check_text(value, "")
+        text = json.dumps(value, ensure_ascii=False, allow_nan=True)
+    except ValueError:  # a lone surrogate, or an integer too long to print
+        return f"{kind} {show(value)}"
     return f"{kind} {text if len(text) <= 60 else text[:57] + '...'}"
+
+
+def _limit_hit(exc: Exception) -> str:
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    # json.loads refuses integers longer than Python converts (4300 digits by default)
+    return f"a number of more than {sys.get_int_max_str_digits()} digits"
 
 
 def _snippet(payload: bytes) -> str:

@@ -70,6 +70,9 @@ class ReadingRule:
     """JSON field `field` of messages on `topic` -> reading `metric`; bools travel as 0.0 / 1.0.
 
     With `when`, the rule reads only messages whose guard fields hold one of their values.
+    `min` / `max` bound a plausible value, as in the Modbus profiles, and a metric ending
+    in `_kwh` is never below zero; `counter: true` also refuses a value below the last
+    one (see `drivers.mqtt.counters`).
     """
 
     field: str
@@ -79,6 +82,11 @@ class ReadingRule:
     optional: bool = False
     topic: str = STATUS
     when: Guard = ()
+    #: plausible range of the scaled value (outside: no reading, the message is degraded)
+    low: float | None = None
+    high: float | None = None
+    #: a count that only grows (energy): a lower value than the last one is rejected
+    counter: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,16 +240,28 @@ def _topics(c: Checker, doc: Any) -> tuple[str, list[tuple[str, TopicPattern]],
 
 def _reading(c: Checker, doc: Any, where: str) -> ReadingRule:
     r = c.mapping(doc, where, required={"field", "metric"},
-                  optional={"type", "scale", "optional", "topic", "when"})
+                  optional={"type", "scale", "optional", "topic", "when", "min", "max",
+                            "counter"})
     kind = c.choice(r, where, "type", READING_TYPES, default="number")
     scale = c.number(r, where, "scale", default=1.0)
-    if kind == "bool" and "scale" in r:
-        c.fail(f"{where}.scale", "a bool reading cannot be scaled; remove scale")
-    return ReadingRule(c.path(r, where, "field"),
-                       c.string(r, where, "metric", pattern=_NAME_RE,
-                                hint="lower-case letters, digits and '_', e.g. power_w"),
-                       kind, scale, c.boolean(r, where, "optional", default=False),
-                       c.string(r, where, "topic", default=STATUS), _guard(c, r, where))
+    if kind == "bool":
+        for key in ("scale", "min", "max", "counter"):
+            if key in r:
+                c.fail(f"{where}.{key}", f"a bool reading has no {key}; remove it")
+    field = c.path(r, where, "field")
+    metric = c.string(r, where, "metric", pattern=_NAME_RE,
+                      hint="lower-case letters, digits and '_', e.g. power_w")
+    low = c.number(r, where, "min", default=0.0) if "min" in r else None
+    high = c.number(r, where, "max", default=0.0) if "max" in r else None
+    counter = c.boolean(r, where, "counter", default=False)
+    if low is None and (counter or metric.endswith("_kwh")):
+        low = 0.0  # a count below zero is garbage, whatever the profile forgot
+    if low is not None and high is not None and low > high:
+        c.fail(f"{where}.min", f"min {low:g} is above max {high:g}")
+    return ReadingRule(field, metric, kind, scale,
+                       c.boolean(r, where, "optional", default=False),
+                       c.string(r, where, "topic", default=STATUS), _guard(c, r, where),
+                       low, high, counter)
 
 
 def _event(c: Checker, doc: Any, where: str) -> EventRule:

@@ -84,14 +84,18 @@ def classify(exc: BaseException, step: str, where: str, timeout: float) -> Probe
 
 
 def auth_reason(device: str, username: str | None, offset: float | None,
-                snapshot_login_ok: bool | None) -> str:
+                snapshot_login_ok: bool | None, snapshot_scheme: str | None = None) -> str:
     """Why a camera refused us, from what else we know: `offset` is its clock minus ours
-    (None when it would not say), `snapshot_login_ok` whether HTTP Digest on the snapshot
-    URL — which carries no timestamp — accepted the same credentials (None: not tried)."""
+    (None when it would not say), `snapshot_login_ok` whether the snapshot URL — whose
+    HTTP Basic or Digest carries no timestamp — accepted the same credentials (None: not
+    tried), under `snapshot_scheme` (`HTTP Basic`, `HTTP Digest`)."""
     who = f"user {username!r}" if username else "no user name"
     fix_creds = f"check options.username/password of {device} against the camera"
     if snapshot_login_ok is False:
-        return f"wrong credentials: camera answered NotAuthorized ({who}); {fix_creds}"
+        also = f", and its snapshot refused them under {snapshot_scheme}" \
+            if snapshot_scheme else ""
+        return (f"wrong credentials: camera answered NotAuthorized ({who}){also}; "
+                f"{fix_creds}")
     if offset is None:
         return ("wrong credentials or clock skew: camera answered NotAuthorized and would not "
                 f"tell its clock ({who}); {fix_creds}, then set the camera's clock (NTP)")

@@ -14,6 +14,7 @@ import aiohttp
 
 from drivers.base import Outcome
 from drivers.onvif.failures import NotAuthorized, ProbeFailure, auth_reason
+from drivers.onvif.httpauth import SCHEME_NAMES
 from drivers.onvif.picture import Check, inspect_picture
 from drivers.onvif.session import CameraLink, Snapshot
 from drivers.onvif.settings import Camera, OnvifSettings
@@ -142,9 +143,16 @@ class CameraProber:
                 link.forget_snapshot_uri()  # ask for it again next time
             raise
         if snapshot.status == 401:
+            if snapshot.scheme is None:
+                raise _SnapshotFailure(Check.HTTP_ERROR, f"the snapshot answered HTTP 401 "
+                                       f"asking for {snapshot.offered}, which the gateway "
+                                       "cannot answer (it speaks HTTP Basic and Digest with "
+                                       "MD5 or SHA-256); set the camera's web authentication "
+                                       "to Digest or Basic", snapshot)
             who = f"user {self.camera.username!r}"
             raise _SnapshotFailure(Check.AUTH, "wrong credentials: camera refused the snapshot "
-                                   f"with HTTP 401 ({who}) although ONVIF accepted them; check "
+                                   f"with HTTP 401 under {SCHEME_NAMES[snapshot.scheme]} "
+                                   f"({who}) although ONVIF accepted them; check "
                                    f"options.username/password of {self.camera.id}", snapshot)
         if not 200 <= snapshot.status < 300:
             link.forget_snapshot_uri()
@@ -154,20 +162,22 @@ class CameraProber:
         return snapshot
 
     async def _explain_refusal(self) -> str:
-        """Tell wrong credentials from a clock we could not correct for: HTTP Digest on the
-        snapshot carries no timestamp, so if it accepts the same credentials the password
-        is right and the clock is to blame."""
+        """Tell wrong credentials from a clock we could not correct for: HTTP Basic or
+        Digest on the snapshot carries no timestamp, so if it accepts the same credentials
+        the password is right and the clock is to blame."""
         login_ok: bool | None = None
+        scheme: str | None = None
         if self.link.snapshot_uri is not None:
             try:
                 snapshot = await self.link.fetch_snapshot()
             except ProbeFailure:
                 snapshot = None
-            if snapshot is not None and snapshot.status == 401:
-                login_ok = False
+            if snapshot is not None and snapshot.status == 401 and snapshot.scheme:
+                login_ok, scheme = False, SCHEME_NAMES[snapshot.scheme]
             elif snapshot is not None and 200 <= snapshot.status < 300:
                 login_ok = True
-        return auth_reason(self.camera.id, self.camera.username, self.link.offset, login_ok)
+        return auth_reason(self.camera.id, self.camera.username, self.link.offset, login_ok,
+                           scheme)
 
 
 class _SnapshotFailure(ProbeFailure):

@@ -19,8 +19,10 @@ from typing import Any, TypeVar
 import aiohttp
 import zeep.exceptions
 from onvif import ONVIFCamera
+from yarl import URL
 
 from drivers.onvif.failures import ProbeFailure, classify
+from drivers.onvif.httpauth import Challenge, SnapshotLogin, parse_challenges
 from drivers.onvif.picture import Check
 from drivers.onvif.settings import Camera, CameraAddress
 
@@ -53,9 +55,14 @@ class OnvifClient(ONVIFCamera):  # type: ignore[misc]  # the library is untyped
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
+    """The snapshot URL's last answer. For a 401: `scheme` is the scheme (basic, digest) the
+    refused request answered, None when the camera asked for none we speak (`offered`)."""
+
     status: int
     body: bytes
     latency_ms: float
+    scheme: str | None = None
+    offered: str = ""
 
 
 def _camera_time(answer: Any) -> datetime | None:
@@ -76,9 +83,9 @@ class CameraLink:
         self.timeout = timeout
         self.where = f"{camera.address.host}:{camera.address.port}"
         self._http = http
-        # One per camera: it remembers the camera's Digest challenge, so later snapshots
-        # authenticate in one round trip instead of two.
-        self._digest = (aiohttp.DigestAuthMiddleware(camera.username, camera.password),)
+        # One per camera: it remembers the scheme and challenge the snapshot asked for, so
+        # later snapshots authenticate in one round trip instead of two.
+        self.login = SnapshotLogin(camera.username, camera.password)
         self._client: OnvifClient | None = None
         #: the camera's clock minus ours in seconds, as last measured (None: never read)
         self.offset: float | None = None
@@ -215,24 +222,48 @@ class CameraLink:
         self.snapshot_uri = None
 
     async def fetch_snapshot(self) -> Snapshot:
-        """GET the snapshot URI with HTTP Digest; any status comes back, the caller judges."""
+        """GET the snapshot URI in the HTTP scheme the camera asks for (Basic or Digest);
+        any status comes back, the caller judges.
+
+        A request sent with a remembered challenge that is refused is sent once more
+        answering the new challenge: a 401 means wrong credentials only when it refuses an
+        answer to a challenge of this same fetch (a remembered nonce may have expired).
+        """
         uri = self.snapshot_uri
         if uri is None:
             raise ProbeFailure(Check.HTTP_ERROR, "no snapshot URI known")
         started = time.perf_counter()
+        login = self.login
         try:
-            async with asyncio.timeout(self.timeout), \
-                    self._http.get(uri, middlewares=self._digest,
-                                   timeout=aiohttp.ClientTimeout(total=self.timeout)) as response:
-                body = bytearray()
-                async for chunk in response.content.iter_chunked(64 * 1024):
-                    body += chunk
-                    if len(body) > MAX_SNAPSHOT_BYTES:
-                        raise ProbeFailure(Check.NOT_JPEG, f"snapshot is larger than "
-                                           f"{MAX_SNAPSHOT_BYTES // 2**20} MiB; not a picture")
-                status = response.status
+            target = URL(uri).raw_path_qs
+            async with asyncio.timeout(self.timeout):
+                status, body, challenges = await self._get(
+                    uri, login.authorization("GET", target))
+                offered = ""
+                if status == 401:
+                    retry = login.answer(challenges, "GET", target)
+                    if retry is None:
+                        offered = login.offered(challenges)
+                    else:
+                        status, body, _ = await self._get(uri, retry)
         except (ProbeFailure, zeep.exceptions.Error):
             raise
         except Exception as exc:
             raise classify(exc, "snapshot", self.where, self.timeout) from exc
-        return Snapshot(status, bytes(body), (time.perf_counter() - started) * 1000)
+        return Snapshot(status, body, (time.perf_counter() - started) * 1000,
+                        None if offered else login.scheme, offered)
+
+    async def _get(self, uri: str, authorization: str | None
+                   ) -> tuple[int, bytes, list[Challenge]]:
+        headers = {"Authorization": authorization} if authorization else {}
+        async with self._http.get(uri, headers=headers,
+                                  timeout=aiohttp.ClientTimeout(total=self.timeout)) as response:
+            body = bytearray()
+            async for chunk in response.content.iter_chunked(64 * 1024):
+                body += chunk
+                if len(body) > MAX_SNAPSHOT_BYTES:
+                    raise ProbeFailure(Check.NOT_JPEG, f"snapshot is larger than "
+                                       f"{MAX_SNAPSHOT_BYTES // 2**20} MiB; not a picture")
+            challenges = (parse_challenges(response.headers.getall("WWW-Authenticate", []))
+                          if response.status == 401 else [])
+            return response.status, bytes(body), challenges

@@ -14,6 +14,9 @@ from typing import Final
 from inventory.records.districts import DistrictTable
 
 CODE_LENGTH: Final = 20
+#: The centre code of the example device codes (34020000001320000001, …) that many
+#: GB/T 28181 platforms and cameras come configured with: 340200 is 芜湖市, 安徽省.
+SAMPLE_CENTRE: Final = "34020000"
 #: Types that are cameras: 131 camera (摄像机), 132 network camera (网络摄像机, IPC).
 CAMERA_TYPES: Final = {"131": "camera", "132": "IPC"}
 #: Other well-known types, named in messages so a person sees what the code says it is.
@@ -90,7 +93,10 @@ def check_code(text: str | None, district: str, districts: DistrictTable) -> lis
         return problems
     why = districts.unusable_suffix(code.district)
     if why is not None:
-        problems.append(f"code: digits 1-6 are {code.district}{why}")
+        sample = (f"; {code.text[:8]}… is the example centre code many GB/T 28181 platforms "
+                  "and cameras ship with: give the camera the code assigned to it in "
+                  f"{districts.label(district)}" if code.centre == SAMPLE_CENTRE else "")
+        problems.append(f"code: digits 1-6 are {code.district}{why}{sample}")
     elif code.district != district:
         problems.append(f"code: digits 1-6 are {districts.label(code.district)}, expected "
                         f"{districts.label(district)}, the community's district")

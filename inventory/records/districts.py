@@ -1,8 +1,11 @@
-"""The GB/T 2260 district-code table shipped as data (`gb2260_shandong.csv`), looked up by code.
+"""The GB/T 2260 district-code tables shipped as data, looked up by code: Shandong's
+(`gb2260_shandong.csv`) and the rest of China's (`gb2260_other_provinces.csv`).
 
-The table is facts, not logic: update the CSV when the Ministry of Civil Affairs publishes a
-new edition. Abolished codes are kept so that a camera coded before a reform is told what
-replaced its district instead of just "unknown".
+The tables are facts, not logic: update the CSVs when the Ministry of Civil Affairs
+publishes a new edition. Abolished codes are kept so that a camera coded before a reform is
+told what replaced its district instead of just "unknown"; the rest of China is there so
+that a real district elsewhere (340200, 芜湖市, the district of many platforms' example
+code) is told apart from digits that are no district code at all.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 from typing import Final, Literal, cast
 
 DEFAULT_PATH: Final = Path(__file__).with_name("gb2260_shandong.csv")
+OTHER_PROVINCES_PATH: Final = Path(__file__).with_name("gb2260_other_provinces.csv")
 
 Level = Literal["province", "prefecture", "county"]
 _LEVELS: Final = ("province", "prefecture", "county")
@@ -39,11 +43,16 @@ class District:
 
 
 class DistrictTable:
-    """Districts by 6-digit code. `source` names the file, for messages."""
+    """Districts by 6-digit code. `source` names the file, for messages; `elsewhere` is the
+    table of the rest of the country (codes outside `region`), when known."""
 
-    def __init__(self, districts: Iterable[District], source: str = "<districts>") -> None:
+    def __init__(self, districts: Iterable[District], source: str = "<districts>", *,
+                 elsewhere: DistrictTable | None = None, region: str = "Shandong") -> None:
         self._by_code = {d.code: d for d in districts}
         self.source = source
+        self.elsewhere = elsewhere
+        self.region = region
+        self._provinces = {d.code[:2] for d in self._by_code.values() if d.level == "province"}
 
     def get(self, code: str) -> District | None:
         return self._by_code.get(code)
@@ -58,29 +67,59 @@ class DistrictTable:
         return iter(sorted(self._by_code.values(), key=lambda d: d.code))
 
     def label(self, code: str) -> str:
-        """`370102 (历下区)`, or the bare code when it is not in the table."""
+        """`370102 (历下区)`, `340200 (安徽省芜湖市)` for a district elsewhere, or the bare
+        code when no table has it."""
         d = self._by_code.get(code)
-        return f"{code} ({d.name})" if d else code
+        if d is not None:
+            return f"{code} ({d.name})"
+        if self.elsewhere is not None and code in self.elsewhere:
+            return f"{code} ({self.elsewhere.full_name(code)})"
+        return code
+
+    def full_name(self, code: str) -> str:
+        """The name with its province and prefecture in front: `安徽省芜湖市镜湖区`."""
+        d = self._by_code[code]
+        parents = [code[:2] + "0000", code[:4] + "00"][: {"province": 0, "prefecture": 1,
+                                                           "county": 2}[d.level]]
+        names = [self._by_code[p].name for p in parents if p != code and p in self._by_code]
+        return "".join(names) + d.name
 
     def why_unusable(self, code: str) -> str | None:
-        """None for a current code; otherwise why it cannot be used, with the fix if known:
-        `379999 is not a GB/T 2260 district code (…)`, `370181 (章丘市) was abolished …`."""
-        d = self._by_code.get(code)
-        if d is None:
-            return f"{code} is not a GB/T 2260 district code (table {Path(self.source).name})"
-        if d.abolished is None:
-            return None
-        now = f"; now {self.label(d.successor)}" if d.successor else ""
-        return f"{code} ({d.name}) was abolished in {d.abolished}{now}"
+        """None for a current code of the region; otherwise why it cannot be used, with
+        the fix if known: `379999 is not a GB/T 2260 district code (…)`, `340200
+        (安徽省芜湖市) is a district outside Shandong`, `370181 (章丘市) was abolished …`."""
+        verdict = self._verdict(code)
+        return None if verdict is None else f"{verdict[0]} {verdict[1]}"
 
     def unusable_suffix(self, code: str) -> str | None:
-        """The same as a phrase to put after the code: `, not a GB/T 2260 …` or
-        ` (章丘市), abolished in 2016; now …`."""
-        why = self.why_unusable(code)
-        if why is None:
-            return None
-        return why.removeprefix(code).replace(" is not", ", not", 1).replace(
-            " was abolished", ", abolished", 1)
+        """The same as a phrase to put after the code: `, not a GB/T 2260 …`,
+        ` (安徽省芜湖市), a district outside Shandong` or ` (章丘市), abolished in 2016; now …`."""
+        verdict = self._verdict(code)
+        return None if verdict is None else f"{verdict[0].removeprefix(code)}, {verdict[2]}"
+
+    def _verdict(self, code: str) -> tuple[str, str, str] | None:
+        """(the code as labelled, the predicate as a sentence, the same as a phrase)."""
+        d = self._by_code.get(code)
+        if d is not None:
+            if d.abolished is None:
+                return None
+            gone = f"abolished in {d.abolished}{self._now(d)}"
+            return self.label(code), f"was {gone}", gone
+        other = self.elsewhere.get(code) if self.elsewhere is not None else None
+        if other is None:
+            tables = [self.source] + ([self.elsewhere.source] if self.elsewhere is not None
+                                      and code[:2] not in self._provinces else [])
+            names = ", ".join(Path(t).name for t in tables)
+            what = (f"not a GB/T 2260 district code (table{'s' if len(tables) > 1 else ''} "
+                    f"{names})")
+            return code, f"is {what}", what
+        outside = f"a district outside {self.region}"
+        if other.abolished is not None:
+            outside += f", abolished in {other.abolished}{self._now(other)}"
+        return self.label(code), f"is {outside}", outside
+
+    def _now(self, d: District) -> str:
+        return f"; now {self.label(d.successor)}" if d.successor else ""
 
 
 def load_districts(path: Path = DEFAULT_PATH) -> DistrictTable:
@@ -129,5 +168,7 @@ def _district(path: Path, n: int, row: list[str]) -> District:
 
 @cache
 def shandong() -> DistrictTable:
-    """The shipped table (read once)."""
-    return load_districts()
+    """The shipped table of Shandong, knowing the rest of China's codes (read once)."""
+    table = load_districts()
+    table.elsewhere = load_districts(OTHER_PROVINCES_PATH)
+    return table

@@ -1,8 +1,8 @@
 """Simulated energy meters, each exposing its manufacturer's register map as the firmware
-does: Eastron SDM120 / SDM630 (input registers, float32), CHINT DDSU666 / DTSU666 (holding
-registers, float32, the DTSU666 with scale factors), Acrel ADW300 (holding registers,
-scaled integers). Load wanders around a base power, so energy rises with it; tests pin
-exact values with `set_values`.
+does: Eastron SDM120 / SDM630 (input registers, float32), CHINT DDSU666 (input registers,
+float32), CHINT DTSU666 (holding registers, float32 with scale factors), Acrel ADW300
+(holding registers, scaled integers). Load wanders around a base power, so energy rises
+with it; tests pin exact values with `set_values`.
 """
 
 from __future__ import annotations
@@ -131,13 +131,13 @@ class EastronSdm630(EastronSdm120):
 
 
 class ChintDdsu666(Meter):
-    """Holding registers, float32 high word first, power in kW; undefined addresses are
-    refused (ILLEGAL DATA ADDRESS)."""
+    """Input registers (function 04), float32 high word first, power in kW; undefined
+    addresses are refused (ILLEGAL DATA ADDRESS)."""
 
     model = "chint_ddsu666"
 
     def image(self, table: str) -> Image:
-        if table != "hr":
+        if table != "ir":
             return {}
         v = self.values
         s = self._apparent(1)

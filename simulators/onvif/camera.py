@@ -12,7 +12,12 @@ from simulators.onvif import device, media, pullpoint
 from simulators.onvif.calls import Call
 from simulators.onvif.events import EventHub
 from simulators.onvif.httpd import Listener, Request, Response
-from simulators.onvif.security import DigestGuard, NonceLedger, check_username_token
+from simulators.onvif.security import (
+    BasicGuard,
+    DigestGuard,
+    NonceLedger,
+    check_username_token,
+)
 from simulators.onvif.snapshot import Picture, corrupt
 from simulators.onvif.soap import (
     CONTENT_TYPE,
@@ -43,13 +48,15 @@ class Camera:
         self.spec = spec
         self.host = host
         self.uuid = uuid.uuid5(uuid.NAMESPACE_URL, f"scg-sim-onvif:{spec.id}")
-        self.faults: dict[Fault, float | bool] = {}
+        self.faults: dict[Fault, float | bool | str] = {}
         self.events = EventHub(self.now)
         self.picture = Picture(spec.id)
         self.ledger = NonceLedger()
         self.digest = DigestGuard(realm=f"{spec.manufacturer} {spec.id}")
+        self.basic = BasicGuard(realm=f"{spec.manufacturer} {spec.id}")
         self.listener = Listener(host, port, self.handle, name=f"camera {spec.id}")
         self.requests = 0          # HTTP requests received (all kinds), for tests and stats
+        self.snapshot_refusals = 0  # snapshot requests answered 401
         self._frozen: bytes | None = None
         self._started = False
         self._opening: asyncio.Task[None] | None = None
@@ -76,6 +83,12 @@ class Camera:
         if self.faults.get(Fault.WRONG_PASSWORD):
             return self.spec.password + "-changed-on-the-camera"
         return self.spec.password
+
+    @property
+    def snapshot_auth(self) -> str:
+        """The HTTP scheme the snapshot asks for: the spec's, unless SNAPSHOT_AUTH says
+        otherwise (someone changed the camera's web authentication)."""
+        return str(self.faults.get(Fault.SNAPSHOT_AUTH, self.spec.snapshot_auth))
 
     def xaddr(self, service: str) -> str:
         return f"http://{self._netloc()}{PATHS[service]}"
@@ -174,12 +187,21 @@ class Camera:
     def _snapshot(self, request: Request) -> Response:
         if request.method != "GET":
             return Response(405, b"the snapshot takes GET", headers={"Allow": "GET"})
-        why = self.digest.check(request.method, request.target,
-                                request.headers.get("authorization"),
-                                username=self.spec.username, password=self.password)
-        if why:
-            return Response(401, f"HTTP Digest authentication required: {why}".encode(),
-                            headers={"WWW-Authenticate": self.digest.challenge()})
+        authorization = request.headers.get("authorization")
+        if self.snapshot_auth == "basic":
+            why = self.basic.check(authorization, username=self.spec.username,
+                                   password=self.password)
+            if why:
+                self.snapshot_refusals += 1
+                return Response(401, f"HTTP Basic authentication required: {why}".encode(),
+                                headers={"WWW-Authenticate": self.basic.challenge()})
+        else:
+            why = self.digest.check(request.method, request.target, authorization,
+                                    username=self.spec.username, password=self.password)
+            if why:
+                self.snapshot_refusals += 1
+                return Response(401, f"HTTP Digest authentication required: {why}".encode(),
+                                headers={"WWW-Authenticate": self.digest.challenge()})
         if self.faults.get(Fault.FROZEN):
             if self._frozen is None:
                 self._frozen = self._draw()

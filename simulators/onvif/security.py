@@ -1,5 +1,6 @@
-"""The camera's two locks: WS-Security UsernameToken (PasswordDigest) on SOAP calls, and
-HTTP Digest (RFC 7616, MD5, qop=auth) on the snapshot URL."""
+"""The camera's locks: WS-Security UsernameToken (PasswordDigest) on SOAP calls, and on the
+snapshot URL HTTP Digest (RFC 7616, MD5, qop=auth) or, as many cameras are set up, HTTP
+Basic (RFC 7617)."""
 
 from __future__ import annotations
 
@@ -122,6 +123,31 @@ class DigestGuard:
             return False
         good = hmac.new(self._secret, stamp.encode(), hashlib.sha256).hexdigest()[:24]
         return hmac.compare_digest(good, sig) and -1.0 <= time.time() - issued <= self._lifetime
+
+
+class BasicGuard:
+    """HTTP Basic for one camera: the user name and password in every request."""
+
+    def __init__(self, realm: str) -> None:
+        self.realm = realm
+
+    def challenge(self) -> str:
+        return f'Basic realm="{self.realm}", charset="UTF-8"'
+
+    def check(self, authorization: str | None, *, username: str, password: str) -> str | None:
+        """None when `authorization` carries the right user and password; otherwise why not."""
+        if not authorization or not authorization.lower().startswith("basic "):
+            return "no Basic Authorization header"
+        try:
+            user, sep, given = base64.b64decode(authorization[6:].strip(), validate=True) \
+                .decode("utf-8").partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return "the Basic credentials are not base64 of UTF-8 user:password"
+        if not sep:
+            return "the Basic credentials have no ':' between user and password"
+        if user != username or not hmac.compare_digest(given.encode(), password.encode()):
+            return f"wrong user name or password for user {user!r}"
+        return None
 
 
 def parse_auth_fields(text: str) -> dict[str, str]:

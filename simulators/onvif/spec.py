@@ -13,7 +13,8 @@ import yaml
 
 
 class Fault(StrEnum):
-    """A way a camera goes bad. CLOCK_SKEW and SLOW take seconds; the others are on/off."""
+    """A way a camera goes bad. CLOCK_SKEW and SLOW take seconds, SNAPSHOT_AUTH a scheme;
+    the others are on/off."""
 
     UNREACHABLE = "unreachable"        # the port refuses connections
     WRONG_PASSWORD = "wrong_password"  # the camera's password is no longer the configured one
@@ -24,13 +25,17 @@ class Fault(StrEnum):
     FROZEN = "frozen"                  # every snapshot is byte-identical
     CORRUPT_JPEG = "corrupt_jpeg"      # snapshots start like a JPEG but do not decode
     EVENTS_STOP = "events_stop"        # subscriptions vanish and new ones deliver nothing
+    SNAPSHOT_AUTH = "snapshot_auth"    # the snapshot asks for "basic" or "digest" from now on
 
 
 #: faults whose value is a number of seconds rather than on/off
 TIMED = frozenset({Fault.CLOCK_SKEW, Fault.SLOW})
+#: HTTP authentication schemes a snapshot URL can ask for (cameras offer either, as set up)
+SNAPSHOT_AUTH_SCHEMES = ("digest", "basic")
 
 
-def fault_value(fault: Fault | str, value: Any, *, where: str = "fault") -> float | bool | None:
+def fault_value(fault: Fault | str, value: Any, *,
+                where: str = "fault") -> float | bool | str | None:
     """Normalise a fault value: None means cleared; ValueError says what is expected."""
     try:
         fault = Fault(fault)
@@ -39,6 +44,8 @@ def fault_value(fault: Fault | str, value: Any, *, where: str = "fault") -> floa
                          f"{', '.join(f.value for f in Fault)}") from None
     if value is None or value is False:
         return None
+    if fault is Fault.SNAPSHOT_AUTH:
+        return snapshot_auth(value, where)
     if fault in TIMED:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"{where}: {fault.value} needs a number of seconds "
@@ -52,9 +59,18 @@ def fault_value(fault: Fault | str, value: Any, *, where: str = "fault") -> floa
     return True
 
 
+def snapshot_auth(value: Any, where: str = "snapshot_auth") -> str:
+    """`value` as a snapshot authentication scheme; ValueError names the choices."""
+    if value not in SNAPSHOT_AUTH_SCHEMES:
+        raise ValueError(f"{where}: snapshot_auth is {' or '.join(SNAPSHOT_AUTH_SCHEMES)}, "
+                         f"got {value!r}")
+    return str(value)
+
+
 @dataclass
 class CameraSpec:
-    """One simulated ONVIF camera: identity, credentials and the faults it starts with."""
+    """One simulated ONVIF camera: identity, credentials, the HTTP authentication scheme of
+    its snapshot URL (`digest` or `basic`) and the faults it starts with."""
 
     id: str
     username: str = "admin"
@@ -63,17 +79,20 @@ class CameraSpec:
     model: str = "SC-200"
     serial: str | None = None
     faults: dict[Fault, Any] = field(default_factory=dict)
+    snapshot_auth: str = "digest"
 
     def __post_init__(self) -> None:
         if not self.id or any(c in self.id for c in "/?# \t\n"):
             raise ValueError(f"camera id {self.id!r} must be non-empty, without '/', '?', "
                              "'#' or spaces, e.g. cam-001")
+        snapshot_auth(self.snapshot_auth, f"camera {self.id}")
         if self.serial is None:
             self.serial = "SC" + hashlib.sha1(self.id.encode()).hexdigest()[:10].upper()
 
 
 def make_cameras(count: int, *, start: int = 1, pattern: str = "cam-{n:03d}",
-                 username: str = "admin", password: str = "admin123") -> list[CameraSpec]:
+                 username: str = "admin", password: str = "admin123",
+                 snapshot_auth: str = "digest") -> list[CameraSpec]:
     """`count` cameras with ids from `pattern` for n = start .. start+count-1."""
     if count < 0:
         raise ValueError(f"camera count must be >= 0, got {count}")
@@ -84,7 +103,8 @@ def make_cameras(count: int, *, start: int = 1, pattern: str = "cam-{n:03d}",
                          f"{exc}") from None
     if len(set(ids)) != len(ids):
         raise ValueError(f"id pattern {pattern!r} gives the same id twice; put {{n}} in it")
-    return [CameraSpec(i, username=username, password=password) for i in ids]
+    return [CameraSpec(i, username=username, password=password, snapshot_auth=snapshot_auth)
+            for i in ids]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +114,7 @@ class FaultEntry:
 
     camera: str
     fault: Fault
-    value: float | bool
+    value: float | bool | str
     at: float = 0.0
     duration: float | None = None
 
@@ -141,7 +161,8 @@ def parse_faults(doc: Any, *, source: str = "camera faults") -> list[FaultEntry]
         value = fault_value(str(name), item.get("value", True), where=where)
         if value is None:
             raise ValueError(f"{where}: a scheduled fault needs a value that sets it "
-                             "(true, or seconds for clock_skew / slow)")
+                             "(true, seconds for clock_skew / slow, basic or digest for "
+                             "snapshot_auth)")
         at = _seconds(item.get("at", 0), f"{where}: 'at'")
         duration = item.get("duration")
         if duration is not None:

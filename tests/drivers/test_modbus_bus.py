@@ -51,7 +51,7 @@ async def test_a_dead_unit_never_delays_live_neighbours_beyond_one_timeout(
     assert retries >= 3, "the dead unit must have been retried (and cost a timeout) meanwhile"
     dead = [o for o in sink.observations if o.device == "m5" and o.outcome is Outcome.FAILED]
     assert dead and all("device m5 (unit 5 on link bus): no answer within 0.15 s to the read "
-                        "of input registers 0x0000..0x000D (fc 4)" in o.reason for o in dead)
+                        "of input registers 0x0000..0x0001 (fc 4)" in o.reason for o in dead)
     intervals = {u: [b - a for a, b in zip(sink.ok_times(f"m{u}"),
                                            sink.ok_times(f"m{u}")[1:], strict=False)]
                  for u in live}
@@ -83,7 +83,7 @@ async def test_exception_and_garbage_units_are_degraded_with_the_reason_named() 
     exc = sink.last("m2")
     assert exc is not None and exc.outcome is Outcome.DEGRADED
     assert ("device m2 (unit 2 on link bus), profile eastron_sdm120: read of input registers "
-            "0x0000..0x000D (fc 4) answered with exception 4 SERVER DEVICE FAILURE (the device "
+            "0x0000..0x0001 (fc 4) answered with exception 4 SERVER DEVICE FAILURE (the device "
             "reports an internal fault or is busy)") in exc.reason
     garbage = sink.last("m3")
     assert garbage is not None and garbage.outcome is Outcome.DEGRADED
@@ -116,7 +116,7 @@ async def test_rtu_over_tcp_gateway_units_are_polled_and_silent_ones_fail(
     assert "no answer within 0.15 s" in silent.reason
     behind = sink.last("m3")
     assert behind is not None and behind.outcome is Outcome.FAILED
-    assert ("the gateway answered the read of input registers 0x0000..0x000D (fc 4) with "
+    assert ("the gateway answered the read of input registers 0x0000..0x0001 (fc 4) with "
             "exception 11 GATEWAY TARGET DEVICE FAILED TO RESPOND: the device behind it is "
             "silent") in behind.reason
     assert driver.links["gw3"].connects == 1, "a silent unit behind a live gateway must not " \
@@ -142,6 +142,6 @@ async def test_bytes_that_are_not_a_modbus_answer_are_garbage_not_silence() -> N
         await server.wait_closed()
     got = sink.last("m1")
     assert got is not None and got.outcome is Outcome.DEGRADED
-    assert ("read of input registers 0x0000..0x000D (fc 4): expected a Modbus answer, received "
+    assert ("read of input registers 0x0000..0x0001 (fc 4): expected a Modbus answer, received "
             "9 bytes 01 04 04 43 66 00 00 ff ff that are not a valid answer to the request") \
         in got.reason

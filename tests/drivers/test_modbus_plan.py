@@ -52,10 +52,16 @@ def test_unsorted_points_are_planned_in_address_order() -> None:
 
 
 def test_shipped_profiles_plan_few_requests() -> None:
-    assert spans(plan_profile(find_profile("eastron_sdm630"))) == [(4, 0, 0x36), (4, 0x46, 6)]
-    # Eastron meters answer at most 60 registers: the SDM120 never asks for more.
+    # Only registers the public maps list are read: nothing at 0x002C / 0x0032 (SDM630),
+    # nothing at 0x0002..0x0005 / 0x0008..0x000B (SDM120), within the 60-register limit.
+    assert spans(plan_profile(find_profile("eastron_sdm630"))) == [
+        (4, 0, 0x12), (4, 0x2A, 2), (4, 0x2E, 2), (4, 0x34, 2), (4, 0x46, 6)]
     assert spans(plan_profile(find_profile("eastron_sdm120"))) == [
-        (4, 0, 14), (4, 0x46, 6), (4, 0x156, 2)]
+        (4, 0, 2), (4, 6, 2), (4, 0xC, 2), (4, 0x46, 6), (4, 0x156, 2)]
+    assert spans(plan_profile(find_profile("acrel_adw300"))) == [
+        (3, 0x14, 3), (3, 0x1A, 3), (3, 0x1E, 8), (3, 0x3E, 4)]
+    assert spans(plan_profile(find_profile("chint_ddsu666"))) == [
+        (4, 0x2000, 6), (4, 0x200E, 2), (4, 0x4000, 2), (4, 0x400A, 2)]
     # Ten ports in two requests of at most 125 registers, write-only registers not read.
     assert spans(plan_profile(find_profile("ebike_charger_10p"))) == [
         (3, 0, 3), (3, 0x100, 0x76), (3, 0x180, 0x16)]

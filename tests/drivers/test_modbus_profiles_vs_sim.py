@@ -47,9 +47,9 @@ def sdm630() -> tuple[SimDevice, dict[str, float]]:
 def ddsu666() -> tuple[SimDevice, dict[str, float]]:
     m = ChintDdsu666(speed=0)
     m.set_values(voltage_l1=229.8, current_l1=3.5, power=804.3, frequency=49.98,
-                 import_kwh=4321.5)
+                 import_kwh=4321.5, export_kwh=2.25)
     return m, {"voltage_v": 229.8, "current_a": 3.5, "power_w": 804.3, "frequency_hz": 49.98,
-               "energy_import_kwh": 4321.5}
+               "energy_import_kwh": 4321.5, "energy_export_kwh": 2.25}
 
 
 def dtsu666() -> tuple[SimDevice, dict[str, float]]:

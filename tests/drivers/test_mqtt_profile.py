@@ -34,9 +34,10 @@ def test_shipped_street_light_profile_maps_the_controller_status() -> None:
     assert p.status.subscription(p.prefix) == "scg-sim/lights/+/status"
     assert p.command is not None and p.command.topic("x", "light-001") == "x/light-001/set"
     assert p.time == TimeRule("ts", "rfc3339")
-    assert p.readings == (ReadingRule("on", "on", "bool"), ReadingRule("dim", "dim_pct"),
-                          ReadingRule("power_w", "power_w"),
-                          ReadingRule("energy_kwh", "energy_kwh"))
+    assert p.readings == (ReadingRule("on", "on", "bool"),
+                          ReadingRule("dim", "dim_pct", low=0.0, high=100.0),
+                          ReadingRule("power_w", "power_w", low=0.0, high=100000.0),
+                          ReadingRule("energy_kwh", "energy_kwh", low=0.0, counter=True))
     assert [(e.field, e.type, e.severity, e.kind) for e in p.events] == [
         ("faults.lamp", "lamp_fault", Severity.ALARM, "condition"),
         ("faults.gear", "gear_fault", Severity.ALARM, "condition"),
@@ -54,7 +55,8 @@ def test_a_new_device_kind_is_a_yaml_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("change", "message"), [
     (("  - {field: battery, metric: battery_pct}",
       "  - {field: battery, metirc: battery_pct}"),
-     r"readings\[0\]: unknown key 'metirc'; allowed keys: field, metric, optional, scale, topic, "
+     r"readings\[0\]: unknown key 'metirc'; allowed keys: counter, field, max, metric, min, "
+     r"optional, scale, topic, "
      r"type, when"),
     (("  - {field: battery, metric: battery_pct}",
       "  - {field: battery, metric: battery_pct, type: float}"),

@@ -93,10 +93,45 @@ def test_every_malformed_field_is_named(code: str | None, expected: list[str]) -
     assert code_problems(code) == expected
 
 
-def test_a_community_outside_the_table_fails_every_code() -> None:
+def test_a_community_outside_shandong_fails_every_code_saying_where_it_is() -> None:
     assert code_problems("11010800001320000001", district="110108") == [
-        "code: digits 1-6 are 110108, not a GB/T 2260 district code (table "
-        "gb2260_shandong.csv)"]
+        "code: digits 1-6 are 110108 (北京市海淀区), a district outside Shandong"]
+
+
+def test_not_a_code_outside_shandong_and_abolished_are_told_apart() -> None:
+    table = shandong()
+    assert table.why_unusable("340200") == "340200 (安徽省芜湖市) is a district outside Shandong"
+    assert table.why_unusable("340203") == (
+        "340203 (安徽省芜湖市弋江区) is a district outside Shandong, abolished in 2020; now "
+        "340209 (安徽省芜湖市弋江区)")
+    assert table.why_unusable("340299") == (
+        "340299 is not a GB/T 2260 district code (tables gb2260_shandong.csv, "
+        "gb2260_other_provinces.csv)")
+    assert table.why_unusable("379999") == ("379999 is not a GB/T 2260 district code "
+                                            "(table gb2260_shandong.csv)")
+    assert table.why_unusable("370181") == ("370181 (章丘市) was abolished in 2016; now "
+                                            "370114 (章丘区)")
+    assert table.label("710000") == "710000 (台湾省)"
+
+
+def test_the_platforms_example_code_is_named_for_what_it_is() -> None:
+    assert code_problems("34020000001320000001") == [
+        "code: digits 1-6 are 340200 (安徽省芜湖市), a district outside Shandong; 34020000… is "
+        "the example centre code many GB/T 28181 platforms and cameras ship with: give the "
+        "camera the code assigned to it in 370102 (历下区)"]
+    assert check_civil_code("340200", "34020000001320000001", shandong()) == [
+        "civil_code: 340200 (安徽省芜湖市) is a district outside Shandong"]
+
+
+def test_the_rest_of_china_is_shipped_with_all_province_level_codes() -> None:
+    elsewhere = shandong().elsewhere
+    assert elsewhere is not None
+    current = [d for d in elsewhere if d.current]
+    provinces = {d.code for d in current if d.level == "province"}
+    assert len(provinces) == 33 and "370000" not in provinces  # 34 with Shandong's
+    assert {"110000", "340000", "650000", "710000", "810000", "820000"} <= provinces
+    assert len([d for d in current if d.level == "prefecture"]) == 317
+    assert not any(d.code.startswith("37") for d in elsewhere)
 
 
 def test_duplicates_name_the_other_cameras() -> None:

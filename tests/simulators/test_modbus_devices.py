@@ -48,10 +48,10 @@ def test_eastron_refuses_more_than_thirty_parameters_per_request() -> None:
 
 def test_chint_refuses_registers_outside_its_table() -> None:
     meter = ChintDdsu666()
-    assert meter.read(3, 0x200C, 2) == ExcCodes.ILLEGAL_ADDRESS
-    assert meter.read(4, 0x2000, 2) == ExcCodes.ILLEGAL_ADDRESS, "holding registers only"
+    assert meter.read(4, 0x200C, 2) == ExcCodes.ILLEGAL_ADDRESS
+    assert meter.read(3, 0x2000, 2) == ExcCodes.ILLEGAL_ADDRESS, "input registers only"
     meter.set_values(power=2500.0)
-    assert f32(meter.read(3, 0x2004, 2)) == 2.5, "power is in kW"  # type: ignore[arg-type]
+    assert f32(meter.read(4, 0x2004, 2)) == 2.5, "power is in kW"  # type: ignore[arg-type]
 
 
 def test_adw300_sends_signed_scaled_integers() -> None:
