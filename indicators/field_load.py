@@ -3,7 +3,8 @@ energy collection, smart charging, fire-hazard detection and fire alarm coverage
 
 Effective states are rebuilt as of `as_of` (see `states`). Open conditions are the latest
 event with `active` set per device, type and — for zone conditions — `data.zone`, at or
-before as_of. Only valid readings count: finite and not negative.
+before as_of. Only valid readings count: finite and not negative. Latest values come from
+the tables the writer keeps (`latest_load`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from indicators.fire import (
     fire_alarm_coverage,
     fire_hazard_compounds,
 )
+from indicators.latest_load import latest_conditions, latest_valid_readings
 from indicators.model import DEFAULT_WINDOW, IndicatorResult
 from indicators.states import EffectiveState, load_effective_states
 
@@ -59,16 +61,8 @@ async def load_meter_facts(conn: Connection, community: str,
         """SELECT id, gateway, protocol, household FROM devices
            WHERE community = $1 AND kind = 'meter' ORDER BY id""", community)
     states = await load_effective_states(conn, community, rows, as_of)
-    # One index probe per meter (LATERAL … LIMIT 1) rather than a scan of the history.
-    # NaN sorts above +Infinity in PostgreSQL, so `< 'Infinity'` drops both.
-    last = {r["id"]: r["time"] for r in await conn.fetch(
-        """SELECT m.id, r.time FROM unnest($2::text[]) AS m(id)
-           JOIN LATERAL (
-               SELECT time FROM readings
-               WHERE community = $1 AND device = m.id AND metric = $3 AND time <= $4
-                 AND value >= 0 AND value < 'Infinity'::float8
-               ORDER BY time DESC LIMIT 1) r ON true""",
-        community, [r["id"] for r in rows], ENERGY_METRIC, as_of)}
+    last = await latest_valid_readings(conn, community, [r["id"] for r in rows],
+                                       ENERGY_METRIC, as_of)
     return households, [
         MeterFact(id=r["id"], household=r["household"], remote=r["protocol"] is not None,
                   status=states[r["id"]], last_reading=last.get(r["id"]))
@@ -133,14 +127,7 @@ async def load_fire_facts(conn: Connection, community: str, as_of: datetime) -> 
     states = await load_effective_states(conn, community, rows, as_of)
     panels = [r["id"] for r in rows if r["kind"] == "fire_panel"]
     open_conditions: dict[tuple[str, int], list[str]] = {}
-    for r in await conn.fetch(
-            """SELECT DISTINCT ON (device, type, data->>'zone') device, type,
-                      data->>'zone' AS zone, active
-               FROM events
-               WHERE community = $1 AND device = ANY($2) AND type = ANY($3)
-                 AND active IS NOT NULL AND time <= $4
-               ORDER BY device, type, data->>'zone', time DESC""",
-            community, panels, list(ZONE_CONDITIONS), as_of):
+    for r in await latest_conditions(conn, community, panels, list(ZONE_CONDITIONS), as_of):
         zone = _zone_number(r["zone"])
         if r["active"] and zone is not None:
             open_conditions.setdefault((r["device"], zone), []).append(r["type"])

@@ -4,7 +4,7 @@ The rule is the `device_effective_state` view's, rebuilt for any `as_of`: no pro
 unmonitored; the device's gateway's last word (at or before as_of) was offline ->
 unknown; no state reported by then -> unknown; otherwise the latest edge state at or
 before as_of. Gateway outages that have ended are not kept, so a past as_of sees only the
-current outage.
+current outage. Latest states come from `device_status` (see `latest_load`).
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
+
+from indicators.latest_load import latest_states
 
 Connection = Any  # asyncpg.Connection; asyncpg ships no type information
 Record = Any
@@ -64,11 +66,7 @@ async def load_effective_states(conn: Connection, community: str,
     ids = [d["id"] for d in devices]
     if not ids:
         return {}
-    states = {r["device"]: r for r in await conn.fetch(
-        """SELECT DISTINCT ON (device) device, gateway, state, since, reason
-           FROM device_state_changes
-           WHERE community = $1 AND device = ANY($2) AND since <= $3
-           ORDER BY device, since DESC""", community, ids, as_of)}
+    states = await latest_states(conn, community, ids, as_of)
     gateways = await load_gateways(conn, community)
     return {d["id"]: effective_state(d, states.get(d["id"]), gateways, as_of)
             for d in devices}

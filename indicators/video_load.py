@@ -4,7 +4,8 @@ The effective state is rebuilt as of `as_of` the way the `device_effective_state
 does for now: no protocol -> unmonitored; the camera's gateway's last word (at or before
 as_of) was offline -> unknown; no state reported by then -> unknown; otherwise the latest
 edge state at or before as_of. Gateway outages that have ended are not kept, so a past
-as_of sees only the current outage.
+as_of sees only the current outage. Latest states, probes and open faults come from the
+tables the writer keeps (`latest_load`), not from scanning history.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from indicators.latest_load import latest_conditions, latest_probes, latest_states
 from indicators.model import IndicatorResult
-from indicators.states import effective_state
+from indicators.states import effective_state, load_gateways
 from indicators.video import (
     video_intact_rate,
     video_key_coverage,
@@ -64,25 +66,19 @@ async def load_video_facts(conn: Connection, community: str, as_of: datetime) ->
     positions = [KeyPositionFact(r["id"], r["type"], r["name"]) for r in await conn.fetch(
         "SELECT id, type, name FROM key_positions WHERE community = $1 ORDER BY id",
         community)]
-    states = {r["device"]: r for r in await conn.fetch(
-        """SELECT DISTINCT ON (device) device, gateway, state, since, reason
-           FROM device_state_changes
-           WHERE community = $1 AND device = ANY($2) AND since <= $3
-           ORDER BY device, since DESC""", community, ids, as_of)}
-    gateways = {r["gateway"]: r for r in await conn.fetch(
-        "SELECT gateway, online, since FROM gateways WHERE community = $1", community)}
-    probes = {r["device"]: r for r in await conn.fetch(
-        """SELECT DISTINCT ON (device) device, time, ok, reason, data FROM probes
-           WHERE community = $1 AND device = ANY($2) AND time <= $3
-           ORDER BY device, time DESC""", community, ids, as_of)}
+    states = await latest_states(conn, community, ids, as_of)
+    gateways = await load_gateways(conn, community)
+    probes = await latest_probes(conn, community, ids, as_of)
+    # A fault is open when the latest event of its type (whatever its zone) set it.
+    newest: dict[tuple[str, str], Record] = {}
+    for r in await latest_conditions(conn, community, ids, list(FAULT_TYPES), as_of):
+        key = (r["device"], r["type"])
+        if key not in newest or r["time"] > newest[key]["time"]:
+            newest[key] = r
     faults: dict[str, list[str]] = {}
-    for r in await conn.fetch(
-            """SELECT DISTINCT ON (device, type) device, type, active FROM events
-               WHERE community = $1 AND device = ANY($2) AND type = ANY($3) AND time <= $4
-               ORDER BY device, type, time DESC""",
-            community, ids, list(FAULT_TYPES), as_of):
+    for (device, type_), r in newest.items():
         if r["active"]:
-            faults.setdefault(r["device"], []).append(r["type"])
+            faults.setdefault(device, []).append(type_)
     problems = {v.camera: v.problems for v in verdicts}
     cameras = []
     for r in rows:

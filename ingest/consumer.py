@@ -3,8 +3,11 @@
 paho-mqtt runs its network loop in its own thread with manual acknowledgements and a
 persistent MQTT v5 session, so the broker keeps (and redelivers) everything not yet
 acknowledged while ingest is down, restarting or failing to write. Messages cross to
-asyncio with `call_soon_threadsafe`; a batcher groups them, `write_batch` commits them,
-and only then are their PUBACKs sent. A duplicate redelivery is dropped by `(gateway, seq)`.
+asyncio through an `Inbox` that wakes the loop once per batch, not once per message
+(paho itself reads the connection in large chunks: `ingest.mqtt_socket`); a batcher
+groups and decodes them while the previous batch is being committed, one writer commits
+batches in order (`write_batch`), and only then are their PUBACKs sent, in the order the
+messages came. A duplicate redelivery is dropped by `(gateway, seq)`.
 
 No message content can stop it: whatever fails while decoding or writing one message sets
 that message aside in `dead_letters`, acknowledged like the rest (`ingest.isolation`); only
@@ -16,10 +19,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
+import sys
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import asyncpg
 import paho.mqtt.client as mqtt
@@ -28,71 +32,27 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from ingest.consumer_settings import ConsumerError, ConsumerSettings, Counters
+from ingest.handoff import Inbox
 from ingest.isolation import PendingBatch, is_database_trouble, write_setting_aside_poison
 from ingest.messages import decode_message
+from ingest.mqtt_socket import ReadAheadClient
 from ingest.schema.dsn import redact
 from ingest.schema.migrate import pending
-from ingest.writer import WriteResult
-from telemetry import DEFAULT_LIMITS, UPLINK_FILTER, Limits
+from telemetry.tls import TlsNames, TlsSetupError, client_context, explain_failure
+
+__all__ = ["Consumer", "ConsumerError", "ConsumerSettings", "Counters"]
 
 log = logging.getLogger(__name__)
+TLS_NAMES: Final = TlsNames("--tls-ca-file", "--tls-cert-file", "--tls-key-file")
 
-_STOP: Final = object()  # queue sentinel that wakes the batcher when stop() is called
+#: Messages decoded between two yields to the event loop (see `Consumer._decode`).
+DECODE_SLICE: Final = 50
 
+class _Delivery(NamedTuple):
+    """One message as paho handed it over (a tuple: built once per message on paho's
+    thread, where every microsecond counts at thousands of messages a second)."""
 
-class ConsumerError(RuntimeError):
-    """The consumer cannot start (database unreachable or not migrated); the message says why."""
-
-
-@dataclass(frozen=True, slots=True)
-class ConsumerSettings:
-    database_url: str
-    broker_host: str = "127.0.0.1"
-    broker_port: int = 1883
-    #: Fixed, so the broker recognises the session after a restart and replays its queue.
-    client_id: str = "scg-ingest"
-    #: Subscribe as `$share/{shared_group}/...` so that several workers split the stream.
-    shared: bool = False
-    shared_group: str = "scg-ingest"
-    username: str | None = None
-    password: str | None = None
-    keepalive: int = 30
-    batch_max: int = 500
-    batch_wait: float = 0.2
-    #: Unacknowledged messages the broker may have in flight to us: room to form batches.
-    receive_maximum: int = 1000
-    #: How long the broker keeps our session (and queues for it) while we are away.
-    session_expiry: int = 30 * 24 * 3600
-    retry_min: float = 0.5
-    retry_max: float = 30.0
-    stats_every: float = 60.0
-    limits: Limits = DEFAULT_LIMITS
-
-    @property
-    def topic_filter(self) -> str:
-        if self.shared:
-            return f"$share/{self.shared_group}/{UPLINK_FILTER}"
-        return UPLINK_FILTER
-
-
-@dataclass(slots=True)
-class Counters:
-    """Running totals since start; `written` counts fresh envelopes committed."""
-
-    received: int = 0
-    written: int = 0
-    duplicates: int = 0
-    dead_letters: int = 0
-    statuses: int = 0
-    items: int = 0
-    acked: int = 0
-    batches: int = 0
-    db_errors: int = 0
-    totals: WriteResult = field(default_factory=WriteResult)
-
-
-@dataclass(frozen=True, slots=True)
-class _Delivery:
     generation: int
     mid: int
     qos: int
@@ -119,7 +79,7 @@ class Consumer:
         self.counters = Counters()
         self._loop: asyncio.AbstractEventLoop | None = None
         # asyncio primitives bind to the running loop on first use, so they can live here.
-        self._queue: asyncio.Queue[Any] = asyncio.Queue()
+        self._inbox: Inbox[_Delivery] = Inbox()
         self._stopping = asyncio.Event()
         self._subscribed = asyncio.Event()
         self._client: mqtt.Client | None = None
@@ -135,8 +95,10 @@ class Consumer:
         """Connect, consume until stop(), then flush and disconnect cleanly."""
         loop = asyncio.get_running_loop()
         self._loop = loop
+        self._inbox.bind(loop)
+        tls = self._tls_context()  # a bad certificate file is a ConsumerError, at once
         pool = await self._open_pool()
-        client = self._client = self._make_client()
+        client = self._client = self._make_client(tls)
         s = self.settings
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         props.SessionExpiryInterval = s.session_expiry
@@ -165,7 +127,7 @@ class Consumer:
     def _request_stop(self) -> None:
         if not self._stopping.is_set():
             self._stopping.set()
-            self._queue.put_nowait(_STOP)
+            self._inbox.wake()
 
     async def wait_subscribed(self) -> None:
         """Return once the broker has acknowledged the subscription (wrap in a timeout)."""
@@ -193,12 +155,24 @@ class Consumer:
 
     # ------------------------------------------------------------ paho thread
 
-    def _make_client(self) -> mqtt.Client:
+    def _tls_context(self) -> ssl.SSLContext | None:
         s = self.settings
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=s.client_id,
-                             protocol=mqtt.MQTTv5, manual_ack=True)
+        if s.tls_ca_file is None:
+            return None
+        try:
+            return client_context(s.tls_ca_file, s.tls_cert_file, s.tls_key_file, TLS_NAMES)
+        except TlsSetupError as exc:
+            raise ConsumerError(str(exc)) from None
+
+    def _make_client(self, tls: ssl.SSLContext | None) -> mqtt.Client:
+        s = self.settings
+        client = ReadAheadClient(CallbackAPIVersion.VERSION2, client_id=s.client_id,
+                                 protocol=mqtt.MQTTv5, manual_ack=True)
         if s.username:
             client.username_pw_set(s.username, s.password)
+        if tls is not None:
+            client.tls_set_context(tls)
+        client.on_connect_fail = self._on_connect_fail
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
@@ -237,9 +211,27 @@ class Consumer:
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._subscribed.set)
 
+    def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
+        """paho calls this inside its `except OSError` around connecting (refused, TLS
+        handshake failed): say why, once per outage, with the setting to change."""
+        exc = sys.exc_info()[1]
+        if self._broker_up is not False:
+            text = str(exc) if exc is not None else "connection failed"
+            log.warning("cannot connect to the broker %s:%d: %s; retrying",
+                        self.settings.broker_host, self.settings.broker_port,
+                        explain_failure(text, TLS_NAMES) or text)
+        self._broker_up = False
+
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any,
                        properties: Any) -> None:
         self._generation += 1
+        if self._broker_up is None and self.settings.tls_ca_file is not None:
+            # A TLS 1.3 broker refuses a client certificate just after the handshake.
+            log.warning("the broker %s:%d closed the connection before accepting it (%s); "
+                        "if it requires a client certificate, set --tls-cert-file and "
+                        "--tls-key-file", self.settings.broker_host,
+                        self.settings.broker_port, reason)
+            self._broker_up = False
         if self._broker_up and not self._stopping.is_set():
             log.warning("lost the broker %s:%d (%s); reconnecting, unacknowledged messages "
                         "will be redelivered", self.settings.broker_host,
@@ -249,60 +241,90 @@ class Consumer:
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         delivery = _Delivery(self._generation, msg.mid, msg.qos, msg.topic, bytes(msg.payload),
                              datetime.now(UTC))
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._queue.put_nowait, delivery)
+        self._inbox.put(delivery)
 
     # ------------------------------------------------------------ asyncio side
 
     async def _consume(self, pool: asyncpg.Pool) -> None:
+        """Batch and decode on this side of a one-slot handoff, commit on the other: the
+        next batch is decoded while the database commits the last one, and batches are
+        still committed and acknowledged in the order they were received."""
+        handoff: asyncio.Queue[tuple[list[_Delivery], PendingBatch] | None] = \
+            asyncio.Queue(maxsize=1)
+        writer = asyncio.create_task(self._write_loop(pool, handoff))
+        try:
+            while not writer.done():
+                batch, stop = await self._next_batch()
+                if batch:
+                    decoded = await self._decode(batch)
+                    put = asyncio.ensure_future(handoff.put((batch, decoded)))
+                    await asyncio.wait({put, writer}, return_when=asyncio.FIRST_COMPLETED)
+                    if not put.done():
+                        put.cancel()
+                if stop:
+                    break
+        finally:
+            if not writer.done():
+                await handoff.put(None)
+            await writer  # raises what stopped the writer, if anything did
+
+    async def _write_loop(self, pool: asyncpg.Pool,
+                          handoff: asyncio.Queue[tuple[list[_Delivery], PendingBatch] | None],
+                          ) -> None:
         last_stats = time.monotonic()
-        while True:
-            batch, stop = await self._next_batch()
-            if batch and await self._write(pool, batch):
+        while (job := await handoff.get()) is not None:
+            batch, pending = job
+            if await self._write(pool, batch, pending):
                 self._ack(batch)
             if time.monotonic() - last_stats >= self.settings.stats_every:
                 self._log_stats()
                 last_stats = time.monotonic()
-            if stop:
-                return
 
     async def _next_batch(self) -> tuple[list[_Delivery], bool]:
-        """Up to batch_max deliveries, waiting at most batch_wait after the first one."""
+        """Up to batch_max deliveries, waiting at most batch_wait after the first one;
+        True with it once stop() was called (the batch in hand is still written)."""
         assert self._loop is not None
         s = self.settings
-        first = await self._queue.get()
-        if first is _STOP:
-            return [], True
-        batch: list[_Delivery] = [first]
-        deadline = self._loop.time() + s.batch_wait
-        while len(batch) < s.batch_max:
-            try:
-                item = self._queue.get_nowait()
-            except asyncio.QueueEmpty:
-                remaining = deadline - self._loop.time()
-                if remaining <= 0:
-                    break
-                try:
-                    item = await asyncio.wait_for(self._queue.get(), remaining)
-                except TimeoutError:
-                    break
-            if item is _STOP:
+        inbox = self._inbox
+        batch: list[_Delivery] = []
+        while not batch:
+            if self._stopping.is_set():
+                inbox.take(s.batch_max, batch)
                 return batch, True
-            batch.append(item)
-        return batch, False
+            await inbox.wait()
+            inbox.take(s.batch_max, batch)
+        deadline = self._loop.time() + s.batch_wait
+        while len(batch) < s.batch_max and not self._stopping.is_set():
+            remaining = deadline - self._loop.time()
+            if remaining <= 0:
+                break
+            await inbox.wait(s.batch_max - len(batch), remaining)
+            inbox.take(s.batch_max, batch)
+        return batch, self._stopping.is_set()
 
-    async def _write(self, pool: asyncpg.Pool, batch: list[_Delivery]) -> bool:
+    async def _decode(self, batch: list[_Delivery]) -> PendingBatch:
+        """Decode in slices, yielding to the loop between them: the writer's database
+        round trips for the previous batch are answered between slices instead of after
+        the whole batch, so decoding and committing overlap."""
+        self.counters.received += len(batch)
+        lim = self.settings.limits
+        decoded = []
+        for start in range(0, len(batch), DECODE_SLICE):
+            # decode_message never raises: a decoder failure comes back as the message's
+            # error.
+            decoded += [decode_message(d.topic, d.payload, now=d.received_at, limits=lim)
+                        for d in batch[start:start + DECODE_SLICE]]
+            await asyncio.sleep(0)
+        return PendingBatch(decoded)
+
+    async def _write(self, pool: asyncpg.Pool, batch: list[_Delivery],
+                     pending: PendingBatch) -> bool:
         """Commit the batch, retrying with backoff on database trouble; False if stopped.
 
         A message whose content makes decoding or writing fail is set aside as a dead
         letter (`ingest.isolation`) and acknowledged with the rest; only trouble with the
         database itself keeps the batch unacknowledged.
         """
-        self.counters.received += len(batch)
-        lim = self.settings.limits
-        # decode_message never raises: a decoder failure comes back as the message's error.
-        pending = PendingBatch([decode_message(d.topic, d.payload, now=d.received_at,
-                                               limits=lim) for d in batch])
         delay = self.settings.retry_min
         while True:
             try:

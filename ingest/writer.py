@@ -2,7 +2,12 @@
 
 De-duplication is by `(community, gateway, seq)` in `received_envelopes`: an envelope the
 broker redelivers (ingest crashed after commit, before its PUBACK reached the broker) is
-recognised and its items are not written twice.
+recognised and its items are not written twice. That table keeps recent keys only: an
+envelope at or below its gateway's `seq_floor` is a duplicate by definition (migration
+0012 says why that is safe; `ingest.maintenance` raises the floor).
+
+Latest values (device state, last seen, latest probe, latest reading per metric, latest
+condition) and the rollups are written in the same transaction (`ingest.latest_values`).
 
 Events of severity alarm or critical become alarms in the same transaction
 (`ingest.alarms`), so an alarm is stored exactly when its event is.
@@ -17,7 +22,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 import asyncpg
 
@@ -29,10 +34,11 @@ from ingest.dead_letters import (
     storable,
     summarise_rejections,
 )
+from ingest.latest_values import DeviceSeen, LatestValues, store_latest_values
 from ingest.messages import Received
-from telemetry import DeviceState, Envelope, Event, ItemRejection, Probe, Reading, StateChange
+from telemetry import DeviceState, Envelope, Event, ItemRejection, Probe, Reading
 
-_SEEN_STATES = (DeviceState.ONLINE, DeviceState.DEGRADED)  # the device itself answered
+_SEEN_STATES: Final = (DeviceState.ONLINE, DeviceState.DEGRADED)  # the device answered
 
 
 @dataclass(slots=True)
@@ -55,13 +61,6 @@ class WriteResult:
     def add(self, other: WriteResult) -> None:
         for f in fields(self):
             setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
-
-
-@dataclass(slots=True)
-class _DeviceSeen:
-    gateway: str
-    last_seen: datetime | None = None
-    state: StateChange | None = None
 
 
 async def write_batch(conn: asyncpg.Connection, messages: Sequence[Received]) -> WriteResult:
@@ -127,8 +126,11 @@ async def _claim_envelopes(
     rows = await conn.fetch(
         """INSERT INTO received_envelopes
                (community, gateway, seq, sent_at, received_at, items, rejected)
-           SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::timestamptz[],
-                                $5::timestamptz[], $6::int4[], $7::int4[])
+           SELECT u.* FROM unnest($1::text[], $2::text[], $3::int8[], $4::timestamptz[],
+                                  $5::timestamptz[], $6::int4[], $7::int4[])
+                AS u(community, gateway, seq, sent_at, received_at, items, rejected)
+           LEFT JOIN gateways g USING (community, gateway)
+           WHERE g.seq_floor IS NULL OR u.seq > g.seq_floor
            ON CONFLICT DO NOTHING
            RETURNING community, gateway, seq""",
         [e.community for _, e, _ in envelopes], [e.gateway for _, e, _ in envelopes],
@@ -147,17 +149,22 @@ async def _write_items(conn: asyncpg.Connection,
     events: list[tuple[Any, ...]] = []
     states: list[tuple[Any, ...]] = []
     probes: list[tuple[Any, ...]] = []
-    devices: dict[tuple[str, str], _DeviceSeen] = {}
-    gateways: dict[tuple[str, str], datetime] = {}
+    latest = LatestValues()
+    devices = latest.devices
+    # (community, gateway) -> (newest sent_at, highest seq)
+    gateways: dict[tuple[str, str], tuple[datetime, int]] = {}
     for msg, env, rejected in fresh:
         c, g = env.community, env.gateway
         gkey = (c, g)
-        if gkey not in gateways or env.sent_at > gateways[gkey]:
-            gateways[gkey] = env.sent_at
+        known = gateways.get(gkey)
+        if known is None:
+            gateways[gkey] = (env.sent_at, env.seq)
+        else:
+            gateways[gkey] = (max(known[0], env.sent_at), max(known[1], env.seq))
         for item in env.items:
             seen = devices.get((c, item.device))
             if seen is None:
-                seen = devices[(c, item.device)] = _DeviceSeen(g)
+                seen = devices[(c, item.device)] = DeviceSeen(g)
             seen.gateway = g
             if isinstance(item, Reading):
                 readings.append((item.time, c, g, item.device, item.metric, item.value))
@@ -167,15 +174,20 @@ async def _write_items(conn: asyncpg.Connection,
                                item.active, json.dumps(item.data, ensure_ascii=False)))
                 if concerns_alarms(item):
                     alarm_events.append((c, g, item))
+                latest.condition(c, item)
                 t = item.time
             elif isinstance(item, Probe):
                 probes.append((item.time, c, g, item.device, item.ok, item.reason,
                                json.dumps(item.data, ensure_ascii=False)))
+                if seen.probe is None or item.time > seen.probe.time:
+                    seen.probe = item
                 t = item.time
             else:
                 states.append((item.since, c, g, item.device, item.state.value, item.reason))
                 if seen.state is None or item.since >= seen.state.since:
                     seen.state = item
+                if seen.earliest_change is None or item.since < seen.earliest_change:
+                    seen.earliest_change = item.since
                 t = item.since if item.state in _SEEN_STATES else None
             if t is not None and (seen.last_seen is None or t > seen.last_seen):
                 seen.last_seen = t
@@ -195,17 +207,10 @@ async def _write_items(conn: asyncpg.Connection,
     ):
         if records:
             await conn.copy_records_to_table(table, records=records, columns=columns)
+    latest.fold_readings(readings)
     result.readings, result.events = len(readings), len(events)
     result.states, result.probes = len(states), len(probes)
-    await _upsert_device_status(conn, devices)
-    if gateways:
-        keys = sorted(gateways)  # one lock order for every writer: no deadlocks between workers
-        await conn.execute(
-            """INSERT INTO gateways AS g (community, gateway, last_envelope)
-               SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[])
-               ON CONFLICT (community, gateway) DO UPDATE
-               SET last_envelope = GREATEST(g.last_envelope, EXCLUDED.last_envelope)""",
-            [k[0] for k in keys], [k[1] for k in keys], [gateways[k] for k in keys])
+    await store_latest_values(conn, latest, gateways)
 
 
 def _dead_letter(msg: Received, community: str | None, gateway: str | None, seq: int | None,
@@ -216,38 +221,6 @@ def _dead_letter(msg: Received, community: str | None, gateway: str | None, seq:
     `item_index` is the first rejected item's index for `items_rejected`, else null."""
     return (msg.received_at, storable(msg.topic), community, gateway, seq, code,
             storable(reason), msg.payload, item_index, details_json(details))
-
-
-async def _upsert_device_status(conn: asyncpg.Connection,
-                                devices: dict[tuple[str, str], _DeviceSeen]) -> None:
-    """Move each device's state forward (by `since`) and its last_seen forward (never back)."""
-    if not devices:
-        return
-    keys = sorted(devices)  # one lock order for every writer: no deadlocks between workers
-    seen = [devices[k] for k in keys]
-    await conn.execute(
-        """INSERT INTO device_status AS s
-               (community, device, gateway, state, since, reason, last_seen)
-           SELECT c, d, g, st, si, coalesce(r, ''), ls
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
-                       $6::text[], $7::timestamptz[]) AS u(c, d, g, st, si, r, ls)
-           ON CONFLICT (community, device) DO UPDATE SET
-               gateway = EXCLUDED.gateway,
-               state = CASE WHEN EXCLUDED.since >= s.since OR s.since IS NULL
-                            THEN coalesce(EXCLUDED.state, s.state) ELSE s.state END,
-               reason = CASE WHEN EXCLUDED.since >= s.since OR s.since IS NULL
-                             THEN CASE WHEN EXCLUDED.state IS NULL THEN s.reason
-                                       ELSE EXCLUDED.reason END
-                             ELSE s.reason END,
-               since = CASE WHEN EXCLUDED.since >= s.since OR s.since IS NULL
-                            THEN coalesce(EXCLUDED.since, s.since) ELSE s.since END,
-               last_seen = GREATEST(s.last_seen, EXCLUDED.last_seen),
-               updated_at = now()""",
-        [k[0] for k in keys], [k[1] for k in keys], [s.gateway for s in seen],
-        [s.state.state.value if s.state else None for s in seen],
-        [s.state.since if s.state else None for s in seen],
-        [s.state.reason if s.state else None for s in seen],
-        [s.last_seen for s in seen])
 
 
 async def _write_statuses(conn: asyncpg.Connection, messages: Sequence[Received],
@@ -266,6 +239,14 @@ async def _write_statuses(conn: asyncpg.Connection, messages: Sequence[Received]
         return
     keys = sorted(latest)
     statuses = [latest[k] for k in keys]
+    # Every birth and will in arrival order: gateway-offline time for windowed availability.
+    flips = [m for m in messages if m.status is not None]
+    await conn.execute(
+        """INSERT INTO gateway_status_changes (community, gateway, at, online)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::bool[])""",
+        [m.status.community for m in flips if m.status],
+        [m.status.gateway for m in flips if m.status], [m.received_at for m in flips],
+        [m.status.online for m in flips if m.status])
     await conn.execute(
         """INSERT INTO gateways AS g (community, gateway, online, since, reported_at)
            SELECT * FROM unnest($1::text[], $2::text[], $3::bool[], $4::timestamptz[],

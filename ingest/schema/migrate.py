@@ -1,5 +1,9 @@
 """Apply the numbered SQL migrations in `migrations/` (and, where TimescaleDB exists, those
 in `timescaledb/`) once each, under an advisory lock, each in its own transaction.
+
+Between the two sets, in TimescaleDB mode, every time-series table is made a hypertable
+(`ingest.schema.timescale`: a populated plain database moves over in batches); after
+them, the storage settings (`ingest.schema.storage`) are applied to the policies.
 """
 
 from __future__ import annotations
@@ -7,11 +11,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
 import asyncpg
+
+from ingest.schema import timescale
+from ingest.schema.storage import load_settings, settings_from
 
 log = logging.getLogger(__name__)
 
@@ -23,9 +31,10 @@ TIMESCALE_PREFIX: Final = "timescaledb/"
 #: Key of the session advisory lock that serialises migrations (any fixed 64-bit number).
 LOCK_KEY: Final = 0x5C6_0001
 
-#: Tables that become hypertables in TimescaleDB mode, with their time column.
+#: Tables that become hypertables in TimescaleDB mode (partitioned tables on plain
+#: PostgreSQL, migration 0014), with their time column.
 TIME_SERIES: Final = {"readings": "time", "events": "time", "device_state_changes": "since",
-                      "probes": "time"}
+                      "probes": "time", "device_state_intervals": "start"}
 
 StorageMode = Literal["timescaledb", "postgresql"]
 _NAME_RE: Final = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -67,25 +76,30 @@ def discover(directory: Path, prefix: str = "") -> list[Migration]:
     return [found[n] for n in sorted(found)]
 
 
-async def migrate(dsn: str, *, timescaledb: bool | None = None) -> list[str]:
+async def migrate(dsn: str, *, timescaledb: bool | None = None,
+                  storage: Mapping[str, str] | None = None) -> list[str]:
     """Bring the database at `dsn` up to date; return the names applied by this call.
 
     `timescaledb`: None uses TimescaleDB when the extension can be created, True requires
-    it (MigrationError otherwise), False keeps plain PostgreSQL tables. Safe to run from
-    several processes at once: the second waits for the first and then finds nothing to do.
+    it (MigrationError otherwise), False keeps plain PostgreSQL tables. `storage`: storage
+    settings to store and apply (setting key -> text, see `ingest.schema.storage`). Safe to
+    run from several processes at once: the second waits for the first and then finds
+    nothing to do.
     """
+    settings_from({}, storage or {})  # refuse a bad setting before changing anything
     conn = await asyncpg.connect(dsn)
     try:
         await conn.execute("SELECT pg_advisory_lock($1)", LOCK_KEY)
         try:
-            return await _migrate_locked(conn, timescaledb)
+            return await _migrate_locked(conn, timescaledb, storage or {})
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", LOCK_KEY)
     finally:
         await conn.close()
 
 
-async def _migrate_locked(conn: asyncpg.Connection, want_timescale: bool | None) -> list[str]:
+async def _migrate_locked(conn: asyncpg.Connection, want_timescale: bool | None,
+                          storage: Mapping[str, str]) -> list[str]:
     # The storage mode first: requiring TimescaleDB where it is missing changes nothing, and
     # a database whose extension the server does not load is refused before any DDL.
     mode, note = await _timescale_mode(conn, want_timescale)
@@ -96,7 +110,12 @@ async def _migrate_locked(conn: asyncpg.Connection, want_timescale: bool | None)
             applied_at  timestamptz NOT NULL DEFAULT now()
         )""")
     applied_now = await _apply(conn, discover(PLAIN_DIR))
+    settings = await load_settings(conn, storage)
     if mode == "timescaledb":
+        converted = await timescale.ensure_hypertables(conn, TIME_SERIES, settings)
+        for table, transactions in converted.items():
+            log.info("moved the rows of %s into its hypertable in %d transactions", table,
+                     transactions)
         license_ = await conn.fetchval("SELECT current_setting('timescaledb.license', true)")
         usable: list[Migration] = []
         skipped: list[Migration] = []
@@ -108,6 +127,12 @@ async def _migrate_locked(conn: asyncpg.Connection, want_timescale: bool | None)
             note += (f"; skipped {', '.join(m.name for m in skipped)} (needs the Timescale "
                      f"licence, this server runs the {license_!r} one): no compression or "
                      "retention policies")
+        if any(name.startswith(TIMESCALE_PREFIX) and "aggregate" in name
+               for name in applied_now):
+            # Built WITH NO DATA inside their migration: fill them once, here. Later on,
+            # their refresh policies keep them current.
+            await timescale.refresh_aggregates(conn)
+        await timescale.apply_policies(conn, TIME_SERIES, settings)
     await conn.execute("""
         INSERT INTO settings (key, value) VALUES ('storage_mode', $1), ('storage_note', $2)
         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()

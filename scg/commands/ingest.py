@@ -1,4 +1,5 @@
-"""`scg ingest run` (MQTT -> PostgreSQL) and `scg db migrate` (the schema).
+"""`scg ingest run` (MQTT -> PostgreSQL), `scg db migrate` (the schema) and `scg db maintain`
+(retention, partitions and policies by the storage settings).
 """
 
 from __future__ import annotations
@@ -49,6 +50,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     run.add_argument("--username", default=os.environ.get("SCG_BROKER_USERNAME"),
                      help="broker user name (env SCG_BROKER_USERNAME); the password is read "
                           "from env SCG_BROKER_PASSWORD only")
+    run.add_argument("--tls-ca-file", default=os.environ.get("SCG_BROKER_TLS_CA_FILE"),
+                     metavar="FILE", help="connect over TLS, trusting the broker's CA in "
+                                          "this PEM file (env SCG_BROKER_TLS_CA_FILE)")
+    run.add_argument("--tls-cert-file", default=os.environ.get("SCG_BROKER_TLS_CERT_FILE"),
+                     metavar="FILE", help="client certificate, where the broker asks for "
+                                          "one (env SCG_BROKER_TLS_CERT_FILE)")
+    run.add_argument("--tls-key-file", default=os.environ.get("SCG_BROKER_TLS_KEY_FILE"),
+                     metavar="FILE", help="the client certificate's private key, unless it "
+                                          "is in --tls-cert-file (env SCG_BROKER_TLS_KEY_FILE)")
     run.set_defaults(func=_ingest_run)
 
     db = sub.add_parser("db", help="database schema",
@@ -63,7 +73,66 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     mig.add_argument("--timescaledb", choices=("auto", "require", "off"), default="auto",
                      help="auto: use it when available (default); require: fail without it; "
                           "off: plain PostgreSQL tables")
+    _storage_options(mig)
     mig.set_defaults(func=_db_migrate)
+
+    maint = dsub.add_parser(
+        "maintain", help="age the history by the storage settings (run daily by a timer)",
+        description="Plain PostgreSQL: create the coming partitions, drop those past "
+                    "retention. TimescaleDB: align chunk intervals and policies with the "
+                    "settings. Both: expire dead letters, prune de-duplication keys. Storage "
+                    "options given here are stored and apply from now on; audit records "
+                    "(operation log, alarm changes, declared values) are never expired.")
+    database_arg(maint)
+    _storage_options(maint)
+    maint.set_defaults(func=_db_maintain)
+
+
+#: option -> (setting key, environment variable, what it is)
+STORAGE_OPTIONS = {
+    "--keep-readings": ("storage.retention.readings", "SCG_KEEP_READINGS",
+                        "how long raw readings are kept (default 400d; 0: for ever)"),
+    "--keep-probes": ("storage.retention.probes", "SCG_KEEP_PROBES",
+                      "how long picture probes are kept (default 400d)"),
+    "--keep-events": ("storage.retention.events", "SCG_KEEP_EVENTS",
+                      "how long events are kept (default 0: for ever)"),
+    "--keep-state-changes": ("storage.retention.state_changes", "SCG_KEEP_STATE_CHANGES",
+                             "how long state changes and intervals are kept (default 0)"),
+    "--keep-rollups": ("storage.retention.rollups", "SCG_KEEP_ROLLUPS",
+                       "how long hourly availability and daily energy are kept (default 800d)"),
+    "--keep-dead-letters": ("storage.retention.dead_letters", "SCG_KEEP_DEAD_LETTERS",
+                            "how long dead letters are kept (default 30d)"),
+    "--partition-interval": ("storage.partition_interval", "SCG_PARTITION_INTERVAL",
+                             "plain PostgreSQL: day, week or month (default month)"),
+    "--partitions-ahead": ("storage.partitions_ahead", "SCG_PARTITIONS_AHEAD",
+                           "plain PostgreSQL: future partitions kept ready (default 2)"),
+    "--chunk-interval": ("storage.chunk_interval", "SCG_CHUNK_INTERVAL",
+                         "TimescaleDB: chunk length of readings and probes (default 1d)"),
+    "--compress-after": ("storage.compress_after", "SCG_COMPRESS_AFTER",
+                         "TimescaleDB: compress chunks older than this (default 7d; 0: never)"),
+    "--dedup-window": ("storage.dedup.window", "SCG_DEDUP_WINDOW",
+                       "de-duplication keys kept per gateway below its newest seq "
+                       "(default 10000)"),
+    "--dedup-min-age": ("storage.dedup.min_age", "SCG_DEDUP_MIN_AGE",
+                        "de-duplication keys younger than this are always kept (default 1h)"),
+}
+
+
+def _storage_options(p: argparse.ArgumentParser) -> None:
+    group = p.add_argument_group("storage settings (stored in the database; README, "
+                                 "\"Central configuration\", has the sizing rule)")
+    for option, (_, env, about) in STORAGE_OPTIONS.items():
+        group.add_argument(option, default=os.environ.get(env), metavar="VALUE",
+                           help=f"{about} (env {env})")
+
+
+def _storage_given(args: argparse.Namespace) -> dict[str, str]:
+    given = {}
+    for option, (key, _, _) in STORAGE_OPTIONS.items():
+        value = getattr(args, option[2:].replace("-", "_"))
+        if value is not None:
+            given[key] = str(value)
+    return given
 
 
 def _ingest_run(args: argparse.Namespace) -> int:
@@ -75,7 +144,12 @@ def _ingest_run(args: argparse.Namespace) -> int:
         settings = ConsumerSettings(
             database_url=url, broker_host=host, broker_port=port, client_id=args.client_id,
             shared=args.shared, batch_max=args.batch_size, batch_wait=args.batch_ms / 1000,
-            username=args.username, password=os.environ.get("SCG_BROKER_PASSWORD"))
+            username=args.username, password=os.environ.get("SCG_BROKER_PASSWORD"),
+            tls_ca_file=args.tls_ca_file, tls_cert_file=args.tls_cert_file,
+            tls_key_file=args.tls_key_file)
+        if settings.tls_ca_file is None and (settings.tls_cert_file or settings.tls_key_file):
+            raise CommandError("--tls-cert-file / --tls-key-file need --tls-ca-file (the "
+                               "broker's CA) to connect over TLS")
         consumer = Consumer(settings)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -98,14 +172,15 @@ def _host_port(value: str) -> tuple[str, int]:
 
 def _db_migrate(args: argparse.Namespace) -> int:
     from ingest.schema.migrate import MigrationError, migrate, storage_mode
+    from ingest.schema.storage import SettingError
 
     async def body() -> int:
         url = database_url(args)
         (await connect(url)).terminate()  # a clear message when unreachable
         want = {"auto": None, "require": True, "off": False}[args.timescaledb]
         try:
-            applied = await migrate(url, timescaledb=want)
-        except MigrationError as exc:
+            applied = await migrate(url, timescaledb=want, storage=_storage_given(args))
+        except (MigrationError, SettingError) as exc:
             raise CommandError(str(exc)) from None
         conn = await connect(url)
         try:
@@ -119,3 +194,21 @@ def _db_migrate(args: argparse.Namespace) -> int:
     return guarded(args, body)
 
 
+
+
+def _db_maintain(args: argparse.Namespace) -> int:
+    from ingest.maintenance import MaintenanceError, maintain
+    from ingest.schema.storage import SettingError
+
+    async def body() -> int:
+        url = database_url(args)
+        (await connect(url)).terminate()  # a clear message when unreachable
+        try:
+            report = await maintain(url, _storage_given(args))
+        except (MaintenanceError, SettingError) as exc:
+            raise CommandError(str(exc)) from None
+        for line in report.lines():
+            print(line)
+        return 0
+
+    return guarded(args, body)

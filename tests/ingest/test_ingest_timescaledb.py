@@ -95,7 +95,8 @@ async def test_migrate_makes_each_time_series_table_a_hypertable_on_its_time_col
         ts_database: str) -> None:
     assert await migrate(ts_database, timescaledb=True) == PLAIN + TIMESCALE
     dimensions = await _fetch_dict(
-        ts_database, "SELECT hypertable_name, column_name FROM timescaledb_information.dimensions")
+        ts_database, "SELECT hypertable_name, column_name FROM timescaledb_information.dimensions "
+                     "WHERE hypertable_name NOT LIKE '\\_materialized%'")
     assert dimensions == TIME_SERIES
     conn = await asyncpg.connect(ts_database)
     try:
@@ -110,7 +111,7 @@ async def test_migrate_makes_each_time_series_table_a_hypertable_on_its_time_col
     assert indexes == {"readings_device_metric_time", "readings_time"}
 
 
-async def test_policies_compress_old_chunks_and_keep_readings_400_days(ts_database: str) -> None:
+async def test_policies_follow_the_storage_settings(ts_database: str) -> None:
     await migrate(ts_database, timescaledb=True)
     conn = await asyncpg.connect(ts_database)
     try:
@@ -123,11 +124,18 @@ async def test_policies_compress_old_chunks_and_keep_readings_400_days(ts_databa
             "WHERE segmentby IS NOT NULL")}
     finally:
         await conn.close()
+    # The defaults of ingest.schema.storage: compress after 7 days, readings and probes
+    # kept 400 days, events and state changes kept, rollups two years.
     assert {key: _interval_of(config) for key, config in jobs.items()} == {
         ("readings", "policy_compression"): "7 days",
-        ("events", "policy_compression"): "30 days",
-        ("probes", "policy_compression"): "30 days",
+        ("events", "policy_compression"): "7 days",
+        ("probes", "policy_compression"): "7 days",
         ("readings", "policy_retention"): "400 days",
+        ("probes", "policy_retention"): "400 days",
+        ("availability_hourly", "policy_retention"): "800 days",
+        ("energy_daily", "policy_retention"): "800 days",
+        ("availability_hourly", "policy_refresh_continuous_aggregate"): "01:00:00",
+        ("energy_daily", "policy_refresh_continuous_aggregate"): "01:00:00",
     }
     newest_first = '"time" DESC'
     assert segments == {"readings": ("community,device,metric", newest_first),
@@ -136,8 +144,8 @@ async def test_policies_compress_old_chunks_and_keep_readings_400_days(ts_databa
 
 
 def _interval_of(config: str) -> str:
-    m = re.search(r'"(?:compress_after|drop_after)": "([^"]+)"', config)
-    assert m, f"no compress_after / drop_after in job config {config}"
+    m = re.search(r'"(?:compress_after|drop_after|end_offset)": "([^"]+)"', config)
+    assert m, f"no compress_after / drop_after / end_offset in job config {config}"
     return m.group(1)
 
 
@@ -171,7 +179,7 @@ def _telemetry_batch(seq: int, day: timedelta = timedelta(0)) -> list[Received]:
 async def _counts(conn: asyncpg.Connection) -> dict[str, tuple[int, int]]:
     """Per time-series table: (rows, rows left in the hypertable's root instead of a chunk)."""
     out = {}
-    for table in TIME_SERIES:
+    for table in list(TIME_SERIES)[:4]:
         out[table] = (await conn.fetchval(f"SELECT count(*) FROM {table}"),
                       await conn.fetchval(f"SELECT count(*) FROM ONLY {table}"))
     return out
