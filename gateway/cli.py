@@ -60,7 +60,11 @@ def _check(args: argparse.Namespace) -> int:
         return 2
     per_driver = ", ".join(f"{name}: {len(devices)}"
                            for name, devices in config.devices_by_driver().items())
+    up = config.uplink
+    how = ("" if up.tls is None else
+           " over TLS with a client certificate" if up.tls.cert_file else " over TLS") + \
+        (f" as {up.username}" if up.username else "")
     print(f"{config.source}: ok - gateway {config.gateway} of community {config.community}, "
           f"{len(config.devices)} devices ({per_driver or 'none'}), uplink "
-          f"{config.uplink.host}:{config.uplink.port}, spool {config.spool.path}")
+          f"{up.host}:{up.port}{how}, spool {config.spool.path}")
     return 0

@@ -20,25 +20,11 @@ from gateway.configread import parse_duration, parse_size
 from gateway.errors import ConfigError
 from gateway.registry import UnknownDriver, find_driver
 from gateway.rules import RuleSpec, parse_rules
+from gateway.uplinkconfig import UplinkConfig, UplinkTls, parse_uplink
 from telemetry.topics import TopicError, check_id
 
 __all__ = ["ConfigError", "GatewayConfig", "HealthConfig", "SpoolConfig", "UplinkConfig",
-           "load_config", "parse_config", "parse_duration", "parse_size"]
-
-
-@dataclass(frozen=True, slots=True)
-class UplinkConfig:
-    """The central broker the gateway publishes to."""
-
-    host: str
-    port: int = 1883
-    client_id: str = ""
-    username: str | None = None
-    password: str | None = None
-    keepalive: int = 30
-    reconnect_min: float = 0.5
-    reconnect_max: float = 30.0
-    publish_timeout: float = 30.0
+           "UplinkTls", "load_config", "parse_config", "parse_duration", "parse_size"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +94,6 @@ def _device_id(value: Any) -> str:
 # ---------------------------------------------------------------- the config
 
 _TOP = ("community", "gateway", "uplink", "spool", "health", "drivers", "devices", "rules")
-_UPLINK = ("host", "port", "client_id", "username", "password", "keepalive",
-           "reconnect_min", "reconnect_max", "publish_timeout")
 _SPOOL = ("path", "max_bytes", "batch_items", "max_inflight")
 _HEALTH = ("failures_to_offline",)
 _DEVICE = ("id", "driver", "profile", "address", "period", "options")
@@ -146,27 +130,7 @@ def parse_config(text: str, source: Path) -> GatewayConfig:
     community = top.required("community", _topic_id("community"), "x", "demo")
     gateway = top.required("gateway", _topic_id("gateway"), "x", "demo-gw1")
 
-    up = top.section("uplink", _UPLINK, required=True, example="{host: 10.0.0.5, port: 1883}")
-    reconnect_min = up.optional("reconnect_min", cr.seconds_at_least(0.01), 0.5)
-    uplink = UplinkConfig(
-        host=up.required("host", cr.text, "", "10.0.0.5"),
-        port=up.optional("port", cr.int_between(1, 65535), 1883),
-        client_id=up.optional("client_id", cr.text, f"scg-gw-{community}-{gateway}"),
-        username=up.optional("username", cr.optional_text, None),
-        password=up.optional("password", cr.optional_text, None),
-        keepalive=up.optional("keepalive", cr.int_between(5, 65535), 30),
-        reconnect_min=reconnect_min,
-        reconnect_max=up.optional("reconnect_max", cr.seconds_at_least(0.01), 30.0),
-        publish_timeout=up.optional("publish_timeout", cr.seconds_at_least(0.1), 30.0),
-    )
-    if uplink.reconnect_max < uplink.reconnect_min:
-        problems.add(up.line_of("reconnect_max"), up.key_path("reconnect_max"),
-                     f"`reconnect_max` ({uplink.reconnect_max:g} s) is less than "
-                     f"`reconnect_min` ({uplink.reconnect_min:g} s); raise it or lower "
-                     "reconnect_min")
-    if uplink.password is not None and uplink.username is None:
-        problems.add(up.line_of("password"), up.key_path("password"),
-                     "`password` is set without `username`; add the username")
+    uplink = parse_uplink(top, source, problems, community, gateway)
 
     sp = top.section("spool", _SPOOL, required=True,
                      example="{path: /var/lib/scg/spool.sqlite}")

@@ -11,16 +11,19 @@ broker restart or a gateway restart loses nothing (ingest drops the duplicates b
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 import aiomqtt
 
+from gateway.brokerlink import BrokerRefused, PahoLines, connect, explain
 from gateway.config import UplinkConfig
 from gateway.spool import Batch, Spool
 from telemetry import GatewayStatus, encode_raw_items, encode_status, status_topic, uplink_topic
 from telemetry.backoff import Backoff
+from telemetry.tls import TlsSetupError
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,7 @@ class Uplink:
         self._down_since: float | None = None
         self._session_start: float | None = None
         self._attempts = 0
+        self._paho_lines = PahoLines()
         #: Envelopes acknowledged by the broker since start (for tests and self-readings).
         self.acked = 0
         #: Called on every connect, after the birth message (the gateway reports on itself).
@@ -74,8 +78,10 @@ class Uplink:
             try:
                 await self._session()
                 reason = "the session ended"
-            except (aiomqtt.MqttError, UplinkLost) as exc:
-                reason = str(exc) or type(exc).__name__
+            except (aiomqtt.MqttError, UplinkLost, BrokerRefused) as exc:
+                reason = explain(exc, self.settings, self._paho_lines)
+            except TlsSetupError as exc:  # the files changed since the config was checked
+                reason = str(exc)
             except Exception as exc:  # a bug must not end the uplink; retry and say so
                 log.exception("uplink to %s failed unexpectedly", self.endpoint)
                 reason = f"{type(exc).__name__}: {exc}"
@@ -104,6 +110,8 @@ class Uplink:
             self.settings.host, self.settings.port,
             identifier=self.settings.client_id or None,
             username=self.settings.username, password=self.settings.password,
+            tls_context=self.settings.tls.context() if self.settings.tls else None,
+            logger=self._paho_lines,
             keepalive=self.settings.keepalive, clean_session=True,
             will=aiomqtt.Will(self.status_topic, offline, qos=1, retain=True),
             # one slot more than our window, so the offline status on stop is never queued
@@ -113,7 +121,8 @@ class Uplink:
         )
         # aiomqtt warns once the number of pending calls passes this; a full window is normal.
         client.pending_calls_threshold = self.max_inflight + 2
-        async with client:
+        async with contextlib.AsyncExitStack() as stack:
+            await connect(stack, client, self._paho_lines)
             self._on_connected()
             try:
                 await self._publish_status(client, online=True,

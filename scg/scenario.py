@@ -22,8 +22,26 @@ LIGHT_CAPABILITIES = ["dimming", "remote_control", "fault_report"]
 
 @dataclass(frozen=True)
 class Endpoint:
+    """A broker and the account to log in with: the password inline (the device side, as
+    a site's device broker config has it) or in a file (the uplink, as `scg broker
+    config` hands it to the installer)."""
+
     host: str
     port: int
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    password_file: Path | None = None
+
+    def login(self) -> dict[str, Any]:
+        """The login keys of a gateway config section (none for an anonymous broker)."""
+        keys: dict[str, Any] = {}
+        if self.username is not None:
+            keys["username"] = self.username
+        if self.password_file is not None:
+            keys["password_file"] = str(self.password_file)
+        elif self.password is not None:
+            keys["password"] = self.password
+        return keys
 
 
 @dataclass
@@ -97,7 +115,8 @@ class CommunityScenario:
             devices += self.safety.gateway_devices()
             rules = self.safety.rules()
         if devices:
-            drivers["mqtt"] = {"host": device_broker.host, "port": device_broker.port}
+            drivers["mqtt"] = {"host": device_broker.host, "port": device_broker.port,
+                               **device_broker.login()}
         if self.cameras is not None:
             drivers["onvif"] = self.cameras.driver_settings()
             devices += self.cameras.gateway_devices(camera_urls or {})
@@ -107,7 +126,7 @@ class CommunityScenario:
         config: dict[str, Any] = {
             "community": self.community,
             "gateway": self.gateway,
-            "uplink": {"host": uplink.host, "port": uplink.port,
+            "uplink": {"host": uplink.host, "port": uplink.port, **uplink.login(),
                        "reconnect_min": 0.2, "reconnect_max": 2},
             "spool": {"path": str(spool_path), "max_bytes": "64MiB"},
             "health": {"failures_to_offline": 3},

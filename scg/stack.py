@@ -18,14 +18,22 @@ import sys
 import time
 from pathlib import Path
 
+from scg.broker.accounts import DEVICES_USER, INGEST_USER, gateway_username
 from scg.localsvc import Mosquitto, PostgresCluster
 from scg.localsvc.childlog import DEFAULT_BACKUPS, DEFAULT_MAX_BYTES, ChildLog
 from scg.localsvc.postgres import reachable_by_others, server_user
 from scg.localsvc.process import run_as, spawn, stop, wait_for_port
+from scg.scenario import Endpoint
 
 
 class Stack:
-    """Services under `state_dir`: `broker` (central), `device_broker`, `pg`, and scg processes."""
+    """Services under `state_dir`: `broker` (central), `device_broker`, `pg`, and scg processes.
+
+    Both brokers refuse anonymous clients: each process logs in with the account of its
+    role — ingest as `scg-ingest` (`login_env`), the gateway as its own account with its
+    password in a file (`uplink`), devices and the gateway's mqtt driver as `devices`
+    (`devices`, `device_env`).
+    """
 
     def __init__(self, state_dir: Path, *, durable: bool = True,
                  separate_device_broker: bool = False, log_max_bytes: int = DEFAULT_MAX_BYTES,
@@ -71,28 +79,58 @@ class Stack:
             self.pg.psql(f'CREATE DATABASE "{self.database}"')
 
     def env(self) -> dict[str, str]:
+        """What every child gets; broker credentials only where a child is given them."""
         env = dict(os.environ)
+        for name in ("SCG_BROKER_USERNAME", "SCG_BROKER_PASSWORD"):
+            env.pop(name, None)  # a child logs in only as the role it is started for
         env["SCG_DATABASE_URL"] = self.database_url
         env["SCG_BROKER"] = f"{self.broker.host}:{self.broker.port}"
         env["SCG_EVIDENCE_DIR"] = str(self.state_dir / "evidence")
         env.setdefault("PYTHONUNBUFFERED", "1")
         return env
 
+    def login_env(self, username: str = INGEST_USER) -> dict[str, str]:
+        """SCG_BROKER_USERNAME / SCG_BROKER_PASSWORD of `username` on the central broker."""
+        login = self.broker.login(username)
+        return {"SCG_BROKER_USERNAME": login.username, "SCG_BROKER_PASSWORD": login.password}
+
+    def device_env(self) -> dict[str, str]:
+        """The device account on the device broker, for the device simulators."""
+        login = self.device_broker.login(DEVICES_USER)
+        return {"SCG_BROKER_USERNAME": login.username, "SCG_BROKER_PASSWORD": login.password}
+
+    def uplink(self, community: str, gateway: str) -> Endpoint:
+        """The central broker as gateway `community/gateway` reaches it: its own account,
+        the password in a file as `scg broker config` hands it out."""
+        username = gateway_username(community, gateway)
+        return Endpoint(self.broker.host, self.broker.port, username,
+                        password_file=self.broker.password_file(username))
+
+    def devices(self) -> Endpoint:
+        """The device broker as the devices and the gateway's mqtt driver reach it."""
+        login = self.device_broker.login(DEVICES_USER)
+        return Endpoint(self.device_broker.host, self.device_broker.port, login.username,
+                        password=login.password)
+
     def scg_command(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "scg.cli", *args]
 
-    def run(self, *args: str, timeout: float = 120) -> str:
-        """Run an scg command to completion; raise RuntimeError with its output if it fails."""
+    def run(self, *args: str, timeout: float = 120, env: dict[str, str] | None = None) -> str:
+        """Run an scg command to completion (with `env` added to the stack's environment);
+        raise RuntimeError with its output if it fails."""
         proc = subprocess.run(self.scg_command(*args), capture_output=True, text=True,
-                              env=self.env(), timeout=timeout, check=False)
+                              env={**self.env(), **(env or {})}, timeout=timeout,
+                              check=False)
         if proc.returncode != 0:
             raise RuntimeError(f"scg {' '.join(args)} failed (exit {proc.returncode}):\n"
                                f"{proc.stdout}{proc.stderr}")
         return proc.stdout
 
-    def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
-        """Start a long-running scg command as child `name`; its output goes, through the
-        stack, to logs/NAME.log (rotated at `log_max_bytes`)."""
+    def start(self, name: str, *args: str,
+              env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        """Start a long-running scg command as child `name` (with `env` added to the
+        stack's environment); its output goes, through the stack, to logs/NAME.log
+        (rotated at `log_max_bytes`)."""
         if name in self.procs and self.procs[name].poll() is None:
             raise RuntimeError(f"{name} is already running")
         old = self.outputs.pop(name, None)
@@ -100,7 +138,7 @@ class Stack:
             old.close()
         output = ChildLog(self.log(name), max_bytes=self.log_max_bytes,
                           backups=self.log_backups)
-        proc = spawn(self.scg_command(*args), env=self.env(), pipe=True)
+        proc = spawn(self.scg_command(*args), env={**self.env(), **(env or {})}, pipe=True)
         assert proc.stdout is not None
         output.note(f"scg {' '.join(args)} started as pid {proc.pid}")
         output.follow(proc.stdout, name)

@@ -11,6 +11,8 @@ from typing import Any
 
 from simulators.cli_common import (
     READY_FILE_HELP,
+    broker_login_args,
+    broker_password,
     count_repeats,
     host_port,
     remove_ready_file,
@@ -36,15 +38,17 @@ Run a farm of ONVIF Profile S cameras in one process, one HTTP port per camera
 (--base-port, --base-port+1, ...; 0 lets the system pick). Each camera serves the device
 service at http://HOST:PORT/onvif/device_service (GetSystemDateAndTime without
 credentials; the rest with a WS-Security UsernameToken digest), media profiles with a
-snapshot URL behind HTTP Digest, and PullPoint events (tamper, motion, video loss). A
-WS-Discovery responder answers Probes on UDP HOST:--discovery-port. Ids follow --ids with
-n = --start .. --start+--count-1. Prints each camera's URL; runs until Ctrl-C or SIGTERM."""
+snapshot URL behind HTTP Digest (or Basic: --snapshot-auth), and PullPoint events
+(tamper, motion, video loss). A WS-Discovery responder answers Probes on UDP
+HOST:--discovery-port. Ids follow --ids with n = --start .. --start+--count-1. Prints
+each camera's URL; runs until Ctrl-C or SIGTERM."""
 
 _CAMERA_FAULTS_HELP = """\
 YAML or JSON list of faults, each {camera: cam-003, fault: FAULT, value: true | SECONDS,
 at: SECONDS_AFTER_START (0), duration: SECONDS (omit: until the farm stops)}; FAULT is
 unreachable, wrong_password, clock_skew (value: seconds), slow (value: seconds), black,
-blank, frozen, corrupt_jpeg or events_stop"""
+blank, frozen, corrupt_jpeg, events_stop or snapshot_auth (value: basic | digest, the HTTP
+scheme the snapshot asks for)"""
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -103,6 +107,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                               "0: ports picked by the system")
     cameras.add_argument("--username", default="admin", help="camera user name (admin)")
     cameras.add_argument("--password", default="admin123", help="camera password (admin123)")
+    cameras.add_argument("--snapshot-auth", choices=("digest", "basic"), default="digest",
+                         help="HTTP authentication the snapshot URLs ask for (digest); a "
+                              "camera's scheme can also change at run time (--faults)")
     cameras.add_argument("--faults", metavar="FILE", help=_CAMERA_FAULTS_HELP)
     cameras.add_argument("--list-file", metavar="OUT.yaml",
                          help="once every camera listens, write `id: device URL` of each to "
@@ -132,8 +139,7 @@ def _broker_args(p: argparse.ArgumentParser) -> None:
                    help="the MQTT broker the devices talk to, e.g. 127.0.0.1:1883")
     p.add_argument("--prefix", default="scg-sim/lights",
                    help="topic prefix of the controllers (scg-sim/lights)")
-    p.add_argument("--username", help="MQTT user name, if the broker wants one")
-    p.add_argument("--password", help="MQTT password")
+    broker_login_args(p)
 
 
 def _run_lights(args: argparse.Namespace) -> int:
@@ -150,7 +156,8 @@ def _run_lights(args: argparse.Namespace) -> int:
         host, port = args.broker
         fleet = Fleet(specs, host=host, port=port, prefix=args.prefix, period=args.period,
                       faults=faults, seed=args.seed, username=args.username,
-                      password=args.password, client_id=args.client_id, keep_ts=False)
+                      password=broker_password(args), client_id=args.client_id,
+                      keep_ts=False)
     except ValueError as exc:
         print(f"scg sim lights: {exc}", file=sys.stderr)
         return 2
@@ -189,7 +196,7 @@ def _run_control(args: argparse.Namespace) -> int:
     host, port = args.broker
     try:
         asyncio.run(send_control(host, port, command, prefix=args.prefix,
-                                 username=args.username, password=args.password))
+                                 username=args.username, password=broker_password(args)))
     except ValueError as exc:
         print(f"scg sim lights-control: {exc}", file=sys.stderr)
         return 2
@@ -208,7 +215,8 @@ def _run_cameras(args: argparse.Namespace) -> int:
     count_repeats("simulators.onvif.httpd", "aiohttp.server")
     try:
         specs = make_cameras(args.count, start=args.start, pattern=args.ids,
-                             username=args.username, password=args.password)
+                             username=args.username, password=args.password,
+                             snapshot_auth=args.snapshot_auth)
         schedule = load_faults(args.faults) if args.faults else []
         farm = CameraFarm(specs, args.host, base_port=args.base_port,
                           discovery_port=None if args.no_discovery else args.discovery_port,

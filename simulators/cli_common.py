@@ -1,5 +1,5 @@
-"""Pieces every `scg sim …` command shares: HOST:PORT arguments, run-until-signal, and the
-ready file through which a simulator says where it listens."""
+"""Pieces every `scg sim …` command shares: HOST:PORT arguments, the broker login,
+run-until-signal, and the ready file through which a simulator says where it listens."""
 
 from __future__ import annotations
 
@@ -22,6 +22,36 @@ def host_port(text: str) -> tuple[str, int]:
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise argparse.ArgumentTypeError(f"{text!r} is not HOST:PORT, e.g. 127.0.0.1:1883")
     return host, int(port)
+
+
+def broker_login_args(p: argparse.ArgumentParser) -> None:
+    """--username and --password-file; the password never on the command line, where
+    every user of the machine could read it in the process list."""
+    p.add_argument("--username", default=os.environ.get("SCG_BROKER_USERNAME"),
+                   help="MQTT user name (env SCG_BROKER_USERNAME); the password comes from "
+                        "--password-file or env SCG_BROKER_PASSWORD")
+    p.add_argument("--password-file", metavar="FILE",
+                   help="file holding the MQTT password on one line")
+
+
+def broker_password(args: argparse.Namespace) -> str | None:
+    """The password of --password-file, else of env SCG_BROKER_PASSWORD; ValueError saying
+    what is wrong with the file."""
+    if args.password_file:
+        try:
+            text = Path(args.password_file).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"--password-file {args.password_file}: cannot be read ({exc})") \
+                from None
+        if not text or "\n" in text:
+            raise ValueError(f"--password-file {args.password_file}: must hold the password "
+                             "on one line")
+        return text
+    password = os.environ.get("SCG_BROKER_PASSWORD") or None
+    if password is not None and not args.username:
+        raise ValueError("SCG_BROKER_PASSWORD is set but no --username (or "
+                         "SCG_BROKER_USERNAME) is given")
+    return password
 
 
 async def serve(fleet: Any) -> None:

@@ -45,6 +45,9 @@ def database(pg_cluster: PostgresCluster, request: pytest.FixtureRequest) -> str
 
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    """A mosquitto of this test's own on a free loopback port."""
+    """A mosquitto of this test's own on a free loopback port. It refuses anonymous
+    clients: log in with `broker.login(name)` as the role a client plays — "scg-ingest",
+    "devices" (topics under scg-sim/), or a gateway "COMMUNITY/GATEWAY" (its account is
+    made when first asked for); tests/support/broker_support.py has shortcuts."""
     with Mosquitto(tmp_path / "mosquitto") as mq:
         yield mq

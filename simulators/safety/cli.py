@@ -7,7 +7,7 @@ import asyncio
 import json
 import sys
 
-from simulators.cli_common import host_port, serve
+from simulators.cli_common import broker_login_args, broker_password, host_port, serve
 
 # ---------------------------------------------------------------- sim safety
 
@@ -50,8 +50,7 @@ def register(simsub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     safety.add_argument("--control-topic", default=CONTROL_TOPIC,
                         help=f"topic of run-time control messages ({CONTROL_TOPIC})")
     safety.add_argument("--seed", type=int, default=0, help="seed of the lifts' travels (0)")
-    safety.add_argument("--username", help="MQTT user name, if the broker wants one")
-    safety.add_argument("--password", help="MQTT password")
+    broker_login_args(safety)
     safety.add_argument("--client-id", help="MQTT client id (default: chosen by the client)")
     safety.set_defaults(func=_run_safety)
 
@@ -69,8 +68,7 @@ def register(simsub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
                          help="the broker of the fleet, e.g. 127.0.0.1:1883")
     control.add_argument("--control-topic", default=CONTROL_TOPIC,
                          help=f"the fleet's control topic ({CONTROL_TOPIC})")
-    control.add_argument("--username", help="MQTT user name, if the broker wants one")
-    control.add_argument("--password", help="MQTT password")
+    broker_login_args(control)
     control.add_argument("action", choices=list(ACTIONS), metavar="ACTION",
                          help="what happens (see the list above)")
     control.add_argument("device", metavar="ID", help="the device it happens to")
@@ -90,7 +88,7 @@ def _run_safety(args: argparse.Namespace) -> int:
         fleet = SafetyFleet(listed.devices, host=host, port=port, period=listed.period,
                             prefixes=listed.prefixes, control_topic=args.control_topic,
                             story=story, seed=args.seed, username=args.username,
-                            password=args.password, client_id=args.client_id,
+                            password=broker_password(args), client_id=args.client_id,
                             keep_docs=False)
     except ValueError as exc:
         print(f"scg sim safety: {exc}", file=sys.stderr)
@@ -132,7 +130,7 @@ def _run_safety_control(args: argparse.Namespace) -> int:
         action = parse_action(doc, dict.fromkeys(devices, kind or "any"), where=args.action)
         host, port = args.broker
         asyncio.run(send_control(host, port, [action.to_json()], topic=args.control_topic,
-                                 username=args.username, password=args.password))
+                                 username=args.username, password=broker_password(args)))
     except ValueError as exc:
         print(f"scg sim safety-control: {exc}", file=sys.stderr)
         return 2

@@ -55,11 +55,14 @@ async def site(broker: Mosquitto, period: float = PERIOD
                ) -> AsyncIterator[tuple[SafetyFleet, MqttDriver, Sink]]:
     """A driver subscribed for every safety device, then the fleet playing them."""
     specs = [DeviceSpec(s.id, "mqtt", s.kind, s.id, timedelta(seconds=period)) for s in DEVICES]
+    login = broker.login("devices")
     driver = create({"host": broker.host, "port": broker.port, "reconnect_min": 0.05,
+                     "username": login.username, "password": login.password,
                      "reconnect_max": 0.2}, specs)
     sink = Sink()
     task = asyncio.create_task(driver.run(sink))
     fleet = SafetyFleet(DEVICES, host=broker.host, port=broker.port, period=period,
+                        username=login.username, password=login.password,
                         reconnect_min=0.05, reconnect_max=0.2, ack_timeout=2.0)
     try:
         await asyncio.wait_for(driver.ready.wait(), 5)

@@ -17,7 +17,7 @@ from simulators.lights import Fleet, make_lights
 from telemetry import Event, Reading, parse_time
 
 pytestmark = pytest.mark.integration
-PREFIX = "it/lights"
+PREFIX = "scg-sim/it-lights"  # under the device account's prefix
 
 
 class FakeSink(RecordingSink):
@@ -47,11 +47,14 @@ async def community(broker: Mosquitto, count: int = 5,
     specs = make_lights(count)
     devices = [DeviceSpec(s.id, "mqtt", "street_light", s.id, timedelta(seconds=period))
                for s in specs]
+    login = broker.login("devices")
     driver = create({"host": broker.host, "port": broker.port, "prefix": PREFIX,
+                     "username": login.username, "password": login.password,
                      "reconnect_min": 0.05, "reconnect_max": 0.2}, devices)
     sink = FakeSink()
     task = asyncio.create_task(driver.run(sink))
     fleet = Fleet(specs, host=broker.host, port=broker.port, prefix=PREFIX, period=period,
+                  username=login.username, password=login.password,
                   reconnect_min=0.05, reconnect_max=0.2, ack_timeout=2.0)
     try:
         await asyncio.wait_for(driver.ready.wait(), 5)

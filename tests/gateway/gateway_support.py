@@ -17,6 +17,7 @@ import aiomqtt
 import yaml
 
 from drivers.base import DeviceSpec, DriverConfigError, Observation, Outcome, Sink
+from scg.localsvc import BrokerLogin, Mosquitto
 from telemetry import Reading, decode, decode_status, parse_topic
 from telemetry.codec import Envelope
 
@@ -36,13 +37,26 @@ async def wait_until(condition: Callable[[], bool], within: float = 5.0,
 # ---------------------------------------------------------------- config files
 
 
-def config_dict(broker_port: int = 1883, *, devices: int = 2, driver: str = "fake",
-                **sections: Any) -> dict[str, Any]:
+#: The gateway the tests' configs describe, and its broker account.
+GATEWAY_ACCOUNT = "demo/gw1"
+
+
+def config_dict(broker: Mosquitto | int = 1883, *, devices: int = 2, driver: str = "fake",
+                login: BrokerLogin | None = None, **sections: Any) -> dict[str, Any]:
+    """A gateway config for demo/gw1 publishing to `broker` (logged in as its account), or
+    to a port (a proxy in front of the broker) with `login`."""
+    if isinstance(broker, Mosquitto):
+        port, login = broker.port, login or broker.login(GATEWAY_ACCOUNT)
+    else:
+        port = broker
+    uplink: dict[str, Any] = {"host": "127.0.0.1", "port": port, "reconnect_min": 0.05,
+                              "reconnect_max": 0.5, "publish_timeout": 5}
+    if login is not None:
+        uplink.update(username=login.username, password=login.password)
     doc: dict[str, Any] = {
         "community": "demo",
         "gateway": "gw1",
-        "uplink": {"host": "127.0.0.1", "port": broker_port, "reconnect_min": 0.05,
-                   "reconnect_max": 0.5, "publish_timeout": 5},
+        "uplink": uplink,
         "spool": {"path": "spool.sqlite", "max_bytes": "16MiB"},
         "health": {"failures_to_offline": 2},
         "drivers": {driver: {}},
@@ -123,12 +137,14 @@ class Received:
 
 
 class Collector:
-    """Subscribes on the central broker like ingest would (persistent session, QoS 1, so it
-    keeps what arrives while it reconnects after a broker restart) and keeps every message."""
+    """Subscribes on the central broker like ingest would (its account, a persistent
+    session, QoS 1, so it keeps what arrives while it reconnects after a broker restart)
+    and keeps every message."""
 
-    def __init__(self, host: str, port: int, topic_filter: str = "scg/v1/#",
+    def __init__(self, broker: Mosquitto, topic_filter: str = "scg/v1/#",
                  client_id: str = "test-collector") -> None:
-        self.host, self.port = host, port
+        self.host, self.port = broker.host, broker.port
+        self.login = broker.login("scg-ingest")
         self.topic_filter = topic_filter
         self.client_id = client_id
         self.messages: list[Received] = []
@@ -150,6 +166,8 @@ class Collector:
         while True:
             try:
                 async with aiomqtt.Client(self.host, self.port, identifier=self.client_id,
+                                          username=self.login.username,
+                                          password=self.login.password,
                                           clean_session=False) as client:
                     await client.subscribe(self.topic_filter, qos=1)
                     self.subscribed.set()

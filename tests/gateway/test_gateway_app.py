@@ -39,10 +39,10 @@ def readings(collector: Collector, device: str) -> list[Reading]:
 
 async def test_readings_device_states_and_self_readings_reach_the_central_broker(
         broker: Mosquitto, tmp_path: Path, fake_driver: type[FakeDriver]) -> None:
-    doc = config_dict(broker.port, devices=2,
+    doc = config_dict(broker, devices=2,
                       drivers={"fake": {"interval": 0.05, "silent": ["dev-2"]}})
     gateway = Gateway(load_config(write_config(tmp_path, doc)), self_report_every=0.1)
-    async with Collector(broker.host, broker.port) as collector, running(gateway):
+    async with Collector(broker) as collector, running(gateway):
         await wait_until(lambda: set(states(collector)) == {"dev-1", "dev-2"},
                          what="a state for each device")
         await wait_until(lambda: len(readings(collector, "dev-1")) >= 3, what="readings")
@@ -67,12 +67,12 @@ async def test_readings_device_states_and_self_readings_reach_the_central_broker
 async def test_a_crashing_driver_is_restarted_and_the_others_keep_going(
         broker: Mosquitto, tmp_path: Path, fake_driver: type[FakeDriver],
         caplog: pytest.LogCaptureFixture) -> None:
-    doc = config_dict(broker.port, devices=2,
+    doc = config_dict(broker, devices=2,
                       drivers={"fake": {"interval": 0.05},
                                "fake2": {"interval": 0.05, "crash_runs": 2, "key": "fake2"}})
     doc["devices"][1]["driver"] = "fake2"
     gateway = Gateway(load_config(write_config(tmp_path, doc)), driver_restart=(0.05, 0.1))
-    async with Collector(broker.host, broker.port) as collector, running(gateway):
+    async with Collector(broker) as collector, running(gateway):
         await wait_until(lambda: len(readings(collector, "dev-2")) >= 2,
                          what="readings from the restarted driver")
         assert len(readings(collector, "dev-1")) >= 2
@@ -88,8 +88,8 @@ async def test_a_crashing_driver_is_restarted_and_the_others_keep_going(
 
 async def test_sigterm_stops_the_gateway_cleanly(
         broker: Mosquitto, tmp_path: Path, fake_driver: type[FakeDriver]) -> None:
-    gateway = Gateway(load_config(write_config(tmp_path, config_dict(broker.port))))
-    async with Collector(broker.host, broker.port, "scg/v1/demo/gw1/status") as collector:
+    gateway = Gateway(load_config(write_config(tmp_path, config_dict(broker))))
+    async with Collector(broker, "scg/v1/demo/gw1/status") as collector:
         task = asyncio.create_task(gateway.run(handle_signals=True))
         await wait_until(lambda: collector.statuses() == ["online"], what="the birth")
         os.kill(os.getpid(), signal.SIGTERM)
@@ -111,7 +111,7 @@ async def test_a_jump_of_the_system_clock_does_not_look_like_silent_devices(
 
     # The device reports every 10 s, so the next health tick (within 1 s) comes before it
     # is heard again: that tick must not see an hour of silence.
-    doc = config_dict(broker.port, devices=1, drivers={"fake": {"interval": 10}})
+    doc = config_dict(broker, devices=1, drivers={"fake": {"interval": 10}})
     doc["devices"][0]["period"] = "10s"
     gateway = Gateway(load_config(write_config(tmp_path, doc)), clock=clock)
 

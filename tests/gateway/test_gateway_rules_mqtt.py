@@ -34,8 +34,11 @@ def central(tmp_path: Path) -> Iterator[Mosquitto]:
 
 
 def lockout_gateway(tmp_path: Path, devices: Mosquitto, central: Mosquitto) -> Gateway:
-    doc = config_dict(central.port, devices=0, driver="mqtt")
+    doc = config_dict(central, devices=0, driver="mqtt")
+    device_side = devices.login("devices")
     doc["drivers"] = {"mqtt": {"host": devices.host, "port": devices.port,
+                               "username": device_side.username,
+                               "password": device_side.password,
                                "reconnect_min": 0.05, "reconnect_max": 0.5}}
     doc["devices"] = [
         {"id": CAM, "driver": "mqtt", "profile": "ebike_detector", "address": CAM,
@@ -68,8 +71,9 @@ async def scene(tmp_path: Path, devices: Mosquitto, central: Mosquitto
     fleet = SafetyFleet([SafetySpec(CAM, "ebike_detector"),
                          SafetySpec(LIFT, "elevator_controller")],
                         host=devices.host, port=devices.port, period=5.0,
+                        username="devices", password=devices.login("devices").password,
                         reconnect_min=0.05, reconnect_max=0.2, ack_timeout=2.0)
-    async with Collector(central.host, central.port) as collector, running(gateway):
+    async with Collector(central) as collector, running(gateway):
         driver = gateway.drivers["mqtt"]
         assert isinstance(driver, MqttDriver)
         await wait_until(driver.ready.is_set, what="the mqtt driver to subscribe")

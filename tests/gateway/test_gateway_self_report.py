@@ -33,10 +33,10 @@ def own_readings(collector: Collector, metric: str) -> list[float]:
 async def test_self_readings_come_at_start_and_after_every_reconnect(
         broker: Mosquitto, tmp_path: Path, fake_driver: type[FakeDriver]) -> None:
     async with TcpProxy(broker.host, broker.port) as proxy:
-        doc = config_dict(proxy.port, devices=1)
+        doc = config_dict(proxy.port, devices=1, login=broker.login("demo/gw1"))
         # An hour between periodic reports: whatever arrives here was asked for.
         gateway = Gateway(load_config(write_config(tmp_path, doc)), self_report_every=3600)
-        async with Collector(broker.host, broker.port) as collector, running(gateway):
+        async with Collector(broker) as collector, running(gateway):
             await wait_until(lambda: own_readings(collector, "uplink_connected") == [0.0, 1.0],
                              what="a report at start and one when the uplink connected")
             proxy.cut()

@@ -24,10 +24,14 @@ def reading(n: int) -> Reading:
     return Reading("m-1", "energy_kwh", T0 + timedelta(seconds=n), float(n))
 
 
-def make_uplink(port: int, spool: Spool, **kwargs: int) -> Uplink:
-    settings = UplinkConfig(host="127.0.0.1", port=port, client_id="scg-gw-demo-gw1",
-                            keepalive=10, reconnect_min=0.05, reconnect_max=0.2,
-                            publish_timeout=5)
+def make_uplink(broker: Mosquitto, spool: Spool, *, port: int | None = None,
+                **kwargs: int) -> Uplink:
+    """The uplink of gateway demo/gw1 to `broker` (or to `port`, a proxy in front of it)."""
+    login = broker.login("demo/gw1")
+    settings = UplinkConfig(host="127.0.0.1", port=port or broker.port,
+                            client_id="scg-gw-demo-gw1", username=login.username,
+                            password=login.password, keepalive=10, reconnect_min=0.05,
+                            reconnect_max=0.2, publish_timeout=5)
     return Uplink(settings, "demo", "gw1", spool, **kwargs)
 
 
@@ -49,8 +53,8 @@ def seq_contents(collector: Collector) -> dict[int, list[float]]:
 async def test_items_arrive_in_envelopes_with_increasing_seq_and_leave_the_spool(
         broker: Mosquitto, tmp_path: Path) -> None:
     spool = Spool(tmp_path / "s.sqlite", 1 << 20)
-    uplink = make_uplink(broker.port, spool, batch_items=3, max_inflight=2)
-    async with Collector(broker.host, broker.port) as collector, running(uplink):
+    uplink = make_uplink(broker, spool, batch_items=3, max_inflight=2)
+    async with Collector(broker) as collector, running(uplink):
         for n in range(10):
             spool.put(reading(n))
         await wait_until(lambda: len(values(collector)) >= 10, what="10 readings")
@@ -75,8 +79,8 @@ async def test_items_arrive_in_envelopes_with_increasing_seq_and_leave_the_spool
 async def test_items_queued_while_the_broker_is_down_arrive_after_it_returns(
         broker: Mosquitto, tmp_path: Path) -> None:
     spool = Spool(tmp_path / "s.sqlite", 1 << 20)
-    uplink = make_uplink(broker.port, spool, batch_items=2)
-    async with Collector(broker.host, broker.port) as collector, running(uplink):
+    uplink = make_uplink(broker, spool, batch_items=2)
+    async with Collector(broker) as collector, running(uplink):
         for n in range(5):
             spool.put(reading(n))
         await wait_until(lambda: len(values(collector)) == 5, what="the first readings")
@@ -105,8 +109,8 @@ async def test_unacked_envelopes_are_resent_first_with_their_old_seq(
         second = before_restart.next_batch(2)  # numbered, "sent", never acknowledged
     assert first is not None and second is not None
     spool = Spool(path, 1 << 20)
-    async with Collector(broker.host, broker.port) as collector, \
-            running(make_uplink(broker.port, spool)):
+    async with Collector(broker) as collector, \
+            running(make_uplink(broker, spool)):
         await wait_until(lambda: len(values(collector)) == 5, what="all readings")
         envelopes = collector.envelopes()
         assert [(e.seq, [i.value for i in e.items]) for e in envelopes] == [  # type: ignore[union-attr]
@@ -119,8 +123,8 @@ async def test_envelopes_unacknowledged_when_the_link_broke_are_resent_with_the_
         broker: Mosquitto, tmp_path: Path) -> None:
     spool = Spool(tmp_path / "s.sqlite", 1 << 20)
     async with TcpProxy(broker.host, broker.port) as network, \
-            Collector(broker.host, broker.port) as collector, \
-            running(make_uplink(network.port, spool, batch_items=2)):
+            Collector(broker) as collector, \
+            running(make_uplink(broker, spool, port=network.port, batch_items=2)):
         await wait_until(lambda: collector.statuses() == ["online"], what="the birth")
         network.drop_replies = True  # the broker gets the envelopes, the PUBACKs get lost
         for n in range(4):
@@ -140,8 +144,8 @@ async def test_last_will_says_offline_when_the_connection_is_cut(
         broker: Mosquitto, tmp_path: Path) -> None:
     spool = Spool(tmp_path / "s.sqlite", 1 << 20)
     async with TcpProxy(broker.host, broker.port) as network, \
-            Collector(broker.host, broker.port, "scg/v1/demo/gw1/status") as collector, \
-            running(make_uplink(network.port, spool)):
+            Collector(broker, "scg/v1/demo/gw1/status") as collector, \
+            running(make_uplink(broker, spool, port=network.port)):
         await wait_until(lambda: collector.statuses() == ["online"], what="the birth")
         network.cut()
         await wait_until(lambda: collector.statuses()[:2] == ["online", "offline"],
@@ -155,14 +159,14 @@ async def test_last_will_says_offline_when_the_connection_is_cut(
 async def test_graceful_stop_publishes_a_retained_offline_status(
         broker: Mosquitto, tmp_path: Path) -> None:
     spool = Spool(tmp_path / "s.sqlite", 1 << 20)
-    uplink = make_uplink(broker.port, spool)
-    async with Collector(broker.host, broker.port, "scg/v1/demo/gw1/status") as collector:
+    uplink = make_uplink(broker, spool)
+    async with Collector(broker, "scg/v1/demo/gw1/status") as collector:
         async with running(uplink):
             await wait_until(lambda: collector.statuses() == ["online"], what="the birth")
         await wait_until(lambda: collector.statuses() == ["online", "offline"],
                          what="the offline status")
     assert not uplink.connected
-    async with Collector(broker.host, broker.port, "scg/v1/demo/gw1/status",
+    async with Collector(broker, "scg/v1/demo/gw1/status",
                          client_id="late-reader") as late:
         await wait_until(lambda: late.statuses() == ["offline"], what="the retained status")
         assert late.messages[0].retain
@@ -174,7 +178,7 @@ async def test_an_outage_is_logged_once_not_per_attempt(
     caplog.set_level(logging.INFO, logger="gateway.uplink")
     await asyncio.to_thread(broker.stop)
     spool = Spool(tmp_path / "s.sqlite", 1 << 20)
-    uplink = make_uplink(broker.port, spool)
+    uplink = make_uplink(broker, spool)
     async with running(uplink):
         await wait_until(lambda: uplink._attempts >= 4, what="several failed attempts")
         await asyncio.to_thread(broker.start)

@@ -1,4 +1,5 @@
-"""Fixtures of the consumer tests: a publisher on the test's broker, a database connection."""
+"""Fixtures of the consumer tests: a publisher on the test's broker (logged in as gateway
+demo/demo-gw1), a database connection."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
 import pytest
+from broker_support import login_args
 from ingest_support import Publisher
 
 from scg.localsvc import Mosquitto
@@ -13,7 +15,7 @@ from scg.localsvc import Mosquitto
 
 @pytest.fixture
 def publisher(broker: Mosquitto) -> Iterator[Publisher]:
-    p = Publisher(broker.host, broker.port)
+    p = Publisher(broker.host, broker.port, **login_args(broker, "demo/demo-gw1"))
     yield p
     p.close()
 

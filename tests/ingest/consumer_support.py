@@ -12,7 +12,10 @@ from scg.localsvc import Mosquitto
 
 
 def settings(dsn: str, broker: Mosquitto, **kw: object) -> ConsumerSettings:
-    options: dict[str, object] = {"batch_wait": 0.02, "retry_min": 0.05, "retry_max": 0.2}
+    """Ingest on `broker` under its own account, reacting fast."""
+    login = broker.login("scg-ingest")
+    options: dict[str, object] = {"batch_wait": 0.02, "retry_min": 0.05, "retry_max": 0.2,
+                                  "username": login.username, "password": login.password}
     options.update(kw)
     return ConsumerSettings(database_url=dsn, broker_host=broker.host, broker_port=broker.port,
                             **options)  # type: ignore[arg-type]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from broker_support import login_args, login_env
 from consumer_support import Running, at_least, count, eq, settings, true
 from ingest_support import Publisher, envelope, reading, wait_until
 
@@ -112,14 +112,14 @@ async def test_messages_published_while_ingest_is_stopped_arrive_on_restart(
 async def test_consumer_rides_out_a_broker_restart(
         migrated: str, broker: Mosquitto, db: asyncpg.Connection) -> None:
     async with Running(settings(migrated, broker, client_id="survivor")) as consumer:
-        before = Publisher(broker.host, broker.port)
+        before = Publisher(broker.host, broker.port, **login_args(broker, "demo/demo-gw1"))
         before.publish(TOPIC, envelope(1, [reading("light-001")]))
         before.close()
         await wait_until(lambda: true(consumer.counters.acked == 1), what="the first ack")
         await asyncio.to_thread(broker.restart)
         # Published before ingest is back: the broker restored ingest's session from disk
         # and queues for it.
-        after = Publisher(broker.host, broker.port)
+        after = Publisher(broker.host, broker.port, **login_args(broker, "demo/demo-gw1"))
         after.publish(TOPIC, envelope(2, [reading("light-001")]))
         after.close()
         await wait_until(lambda: eq(count(db, "received_envelopes"), 2), within=15,
@@ -130,7 +130,7 @@ async def test_consumer_rides_out_a_broker_restart(
 # ------------------------------------------------------------ crash and restart
 
 def _start_ingest(dsn: str, broker: Mosquitto, log: Path, *extra: str) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env = dict(login_env(broker, "scg-ingest"), PYTHONUNBUFFERED="1")
     return spawn([sys.executable, "-m", "scg.cli", "ingest", "run", "--database-url", dsn,
                   "--broker", f"{broker.host}:{broker.port}", "--client-id", "crash-test",
                   "--batch-size", "50", "--batch-ms", "20", *extra],

@@ -1,157 +1,86 @@
-"""The shipped broker configuration and ACL, run on a real mosquitto: a gateway can publish
-only under its own community / gateway, and ingest can subscribe (plain and shared)."""
+"""The shipped broker configuration on a real mosquitto, with the password file and ACL
+`scg broker config` wrote: anonymous and wrong logins are refused, ingest subscribes
+(plain and shared) and consumes what a gateway publishes under its own topics."""
 
 from __future__ import annotations
 
 import asyncio
-import os
-import re
-import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
-import paho.mqtt.client as mqtt
 import pytest
+from central_broker import (
+    CentralBroker,
+    Client,
+    broker_config,
+    central_broker,
+    inventory,
+    wait_for,
+)
 from ingest_support import envelope, reading, wait_until
-from paho.mqtt.enums import CallbackAPIVersion
 
 from ingest.consumer import Consumer, ConsumerSettings
-from scg.localsvc.mosquitto import find_mosquitto
-from scg.localsvc.process import free_port, spawn, stop, wait_for_port
 
 pytestmark = pytest.mark.integration
-DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-USERS = {"scg-ingest": "ingest-pw", "demo-gw1": "gw1-pw", "demo-gw2": "gw2-pw"}
-
-
-def local_config(workdir: Path, port: int) -> str:
-    """scg.conf with its listener, paths and log moved into `workdir` (nothing else changed)."""
-    text = (DEPLOY / "mosquitto" / "scg.conf").read_text()
-    text = re.sub(r"(?m)^listener 1883$", f"listener {port} 127.0.0.1", text)
-    text = text.replace("/var/lib/mosquitto/", f"{workdir}/")
-    text = text.replace("/etc/mosquitto/scg/", f"{workdir}/")
-    text = text.replace("log_dest syslog", f"log_dest file {workdir}/mosquitto.log")
-    if os.geteuid() == 0:
-        text += "user root\n"
-    return text
 
 
 @pytest.fixture
-def secured_broker(tmp_path: Path) -> Iterator[int]:
-    port = free_port()
-    (tmp_path / "acl").write_text((DEPLOY / "mosquitto" / "acl.example").read_text())
-    passwd = tmp_path / "passwd"
-    passwd.touch()
-    for user, password in USERS.items():
-        subprocess.run(["mosquitto_passwd", "-b", str(passwd), user, password], check=True,
-                       capture_output=True)
-    conf = tmp_path / "scg.conf"
-    conf.write_text(local_config(tmp_path, port))
-    proc = spawn([find_mosquitto(), "-c", str(conf)], log=tmp_path / "stdout.log")
-    try:
-        wait_for_port(port, proc, what="mosquitto with deploy/mosquitto/scg.conf",
-                      log=tmp_path / "stdout.log")
-        yield port
-    finally:
-        stop(proc)
-
-
-def connect(port: int, user: str, password: str | None = None) -> mqtt.Client:
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"t-{user}",
-                         protocol=mqtt.MQTTv5)
-    client.username_pw_set(user, password if password is not None else USERS[user])
-    client.connect("127.0.0.1", port)
-    client.loop_start()
-    return client
-
-
-def publish_result(client: mqtt.Client, topic: str) -> int:
-    """The PUBACK reason code (0 accepted, 135 not authorised)."""
-    done = threading.Event()
-    codes: list[int] = []
-
-    def on_publish(c: mqtt.Client, u: object, mid: int, reason: mqtt.ReasonCode,
-                   props: object) -> None:
-        codes.append(reason.value)
-        done.set()
-
-    client.on_publish = on_publish
-    client.publish(topic, b"{}", qos=1)
-    assert done.wait(5), f"no PUBACK for {topic}"
-    return codes[0]
+def secured_broker(tmp_path: Path) -> Iterator[CentralBroker]:
+    files = tmp_path / "broker-files"
+    broker_config(files, inventory(tmp_path, "demo", ["demo-gw1", "demo-gw2"]))
+    with central_broker(tmp_path, files) as broker:
+        yield broker
 
 
 @pytest.mark.parametrize("topic_filter", ["scg/v1/+/+/+", "$share/scg-ingest/scg/v1/+/+/+"])
-def test_gateway_publishes_only_under_its_own_ids_and_ingest_receives_it(
-        secured_broker: int, topic_filter: str) -> None:
-    got: list[str] = []
-    subscribed = threading.Event()
-    ingest = connect(secured_broker, "scg-ingest")
-    ingest.on_message = lambda c, u, m: got.append(m.topic)
-    ingest.on_subscribe = lambda c, u, mid, reasons, p: (
-        subscribed.set() if not reasons[0].is_failure else None)
-    ingest.subscribe(topic_filter, qos=1)
-    assert subscribed.wait(5), "ingest may not subscribe under the shipped ACL"
-    gw1 = connect(secured_broker, "demo-gw1")
+def test_ingest_subscribes_plain_and_shared_and_hears_a_gateway(
+        secured_broker: CentralBroker, topic_filter: str) -> None:
+    ingest = Client(secured_broker, "scg-ingest")
+    gw1 = Client(secured_broker, "demo/demo-gw1")
     try:
-        assert publish_result(gw1, "scg/v1/demo/demo-gw2/telemetry") == 135
-        assert publish_result(gw1, "scg/v1/other/demo-gw1/telemetry") == 135
-        assert publish_result(gw1, "scg/v1/demo/demo-gw1/telemetry") == 0
-        pause = threading.Event()
-        for _ in range(100):  # delivery to ingest follows the PUBACK: poll up to 5 s
-            if got:
-                break
-            pause.wait(0.05)
-        assert got == ["scg/v1/demo/demo-gw1/telemetry"]
+        assert ingest.subscribe(topic_filter) == 1
+        assert gw1.publish("scg/v1/demo/demo-gw1/telemetry") == 0
+        assert wait_for(lambda: ingest.heard() == ["scg/v1/demo/demo-gw1/telemetry"])
     finally:
-        for c in (gw1, ingest):
-            c.disconnect()
-            c.loop_stop()
+        gw1.close()
+        ingest.close()
 
 
-def test_anonymous_and_wrong_password_clients_are_refused(secured_broker: int) -> None:
-    for user, password in (("demo-gw1", "wrong"), ("", "")):
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-        if user:
-            client.username_pw_set(user, password)
-        refused = threading.Event()
-
-        def on_connect(c: mqtt.Client, u: object, f: object, reason: mqtt.ReasonCode,
-                       p: object, refused: threading.Event = refused) -> None:
-            if reason.is_failure:
-                refused.set()
-
-        client.on_connect = on_connect
-        client.connect("127.0.0.1", secured_broker)
-        client.loop_start()
-        try:
-            assert refused.wait(5)
-        finally:
-            client.loop_stop()
+def test_anonymous_and_wrong_password_clients_are_refused(
+        secured_broker: CentralBroker) -> None:
+    wrong = Client(secured_broker, "demo/demo-gw1", password="wrong")
+    anonymous = Client(secured_broker, "", password="")
+    right = Client(secured_broker, "demo/demo-gw1")
+    try:
+        assert wrong.connack is not None and wrong.connack.value == 135  # not authorised
+        assert anonymous.connack is not None and anonymous.connack.is_failure
+        assert right.accepted
+    finally:
+        for c in (wrong, anonymous, right):
+            c.close()
 
 
-async def test_ingest_consumes_through_the_shipped_acl(secured_broker: int,
-                                                       migrated: str) -> None:
+async def test_ingest_consumes_through_the_generated_acl(secured_broker: CentralBroker,
+                                                         migrated: str) -> None:
     consumer = Consumer(ConsumerSettings(
-        database_url=migrated, broker_port=secured_broker, username="scg-ingest",
-        password=USERS["scg-ingest"], batch_wait=0.02))
+        database_url=migrated, broker_port=secured_broker.port, username="scg-ingest",
+        password=secured_broker.password("scg-ingest"), batch_wait=0.02))
     task = asyncio.create_task(consumer.run())
-    gw1 = connect(secured_broker, "demo-gw1")
+    gw1 = Client(secured_broker, "demo/demo-gw1")
     conn = await asyncpg.connect(migrated)
     try:
         async with asyncio.timeout(10):
             await consumer.wait_subscribed()
-        gw1.publish("scg/v1/demo/demo-gw1/telemetry", envelope(1, [reading("light-001")]),
-                    qos=1)
+        gw1.client.publish("scg/v1/demo/demo-gw1/telemetry",
+                           envelope(1, [reading("light-001")]), qos=1)
 
         async def stored() -> bool:
             return bool(await conn.fetchval("SELECT count(*) FROM readings"))
-        await wait_until(stored, what="the reading published by demo-gw1")
+        await wait_until(stored, what="the reading published by demo/demo-gw1")
     finally:
-        gw1.disconnect()
-        gw1.loop_stop()
+        gw1.close()
         await conn.close()
         consumer.stop()
         await asyncio.wait_for(task, 10)
+

@@ -12,12 +12,13 @@ from typing import Any
 
 import aiomqtt
 import pytest
+from broker_support import login_args
 
 from scg.localsvc import Mosquitto
 from simulators.lights import FaultWindow, Fleet, make_lights, send_control
 
 pytestmark = pytest.mark.integration
-PREFIX = "test/lights"
+PREFIX = "scg-sim/test-lights"  # under the device account's prefix
 
 
 async def eventually(cond: Callable[[], bool], what: str, within: float = 5.0) -> None:
@@ -48,7 +49,7 @@ async def listening(broker: Mosquitto) -> AsyncIterator[Listener]:
     ready = asyncio.Event()
 
     async def run() -> None:
-        async with aiomqtt.Client(broker.host, broker.port) as client:
+        async with aiomqtt.Client(broker.host, broker.port, **login_args(broker)) as client:
             await client.subscribe(f"{PREFIX}/+/status", qos=1)
             ready.set()
             async for m in client.messages:
@@ -68,7 +69,7 @@ async def listening(broker: Mosquitto) -> AsyncIterator[Listener]:
 def fleet_for(broker: Mosquitto, count: int = 4, **kw: Any) -> Fleet:
     kw.setdefault("period", 0.2)
     return Fleet(make_lights(count), host=broker.host, port=broker.port, prefix=PREFIX,
-                 reconnect_min=0.05, reconnect_max=0.2, ack_timeout=2.0, **kw)
+                 **login_args(broker), reconnect_min=0.05, reconnect_max=0.2, ack_timeout=2.0, **kw)
 
 
 async def test_every_acknowledged_status_arrives_once_and_staggered(broker: Mosquitto) -> None:
@@ -89,7 +90,7 @@ async def test_every_acknowledged_status_arrives_once_and_staggered(broker: Mosq
 async def test_set_command_switches_a_light_and_it_reports_at_once(broker: Mosquitto) -> None:
     async with listening(broker) as heard, fleet_for(broker, period=30.0) as fleet:
         await asyncio.wait_for(fleet.wait_connected(), 5)
-        async with aiomqtt.Client(broker.host, broker.port) as client:
+        async with aiomqtt.Client(broker.host, broker.port, **login_args(broker)) as client:
             await client.publish(f"{PREFIX}/light-002/set", b'{"on": false}', qos=1)
             await eventually(lambda: bool(heard.docs["light-002"])
                              and heard.last("light-002")["on"] is False, "an 'off' status")
@@ -103,7 +104,8 @@ async def test_set_command_switches_a_light_and_it_reports_at_once(broker: Mosqu
 async def test_control_topic_silences_resumes_and_raises_faults(broker: Mosquitto) -> None:
     async with listening(broker) as heard, fleet_for(broker) as fleet:
         await asyncio.wait_for(fleet.wait_connected(), 5)
-        await send_control(broker.host, broker.port, {"silence": ["light-001"]}, prefix=PREFIX)
+        await send_control(broker.host, broker.port, {"silence": ["light-001"]}, prefix=PREFIX,
+                           **login_args(broker))
         await eventually(lambda: "light-001" in fleet.silenced, "light-001 silenced")
         quiet_from = fleet.sent["light-001"]
         other = fleet.sent["light-002"]
@@ -113,7 +115,7 @@ async def test_control_topic_silences_resumes_and_raises_faults(broker: Mosquitt
         await send_control(broker.host, broker.port,
                            {"resume": ["light-001"],
                             "fault": {"light": "light-003", "flag": "gear", "on": True}},
-                           prefix=PREFIX)
+                           prefix=PREFIX, **login_args(broker))
         await eventually(lambda: fleet.sent["light-001"] >= quiet_from + 2, "light-001 back")
         await eventually(lambda: heard.last("light-003")["faults"]["gear"] is True,
                          "light-003 reports its gear fault")

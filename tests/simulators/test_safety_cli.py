@@ -13,6 +13,7 @@ from pathlib import Path
 
 import aiomqtt
 import pytest
+from broker_support import login_args, login_env
 
 from scg.localsvc import Mosquitto
 from simulators.cli import register
@@ -90,12 +91,12 @@ devices:
     addr = f"{broker.host}:{broker.port}"
     events: list[tuple[str, dict[str, object]]] = []
     heartbeats: set[str] = set()
-    async with aiomqtt.Client(broker.host, broker.port) as client:
+    async with aiomqtt.Client(broker.host, broker.port, **login_args(broker)) as client:
         await client.subscribe("scg-sim/#", qos=1)
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-c", RUN, "sim", "safety", "--broker", addr, "--devices",
             str(tmp_path / "devices.yaml"), "--story", str(tmp_path / "story.yaml"),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=login_env(broker))
         try:
             async with asyncio.timeout(10):
                 async for m in client.messages:
@@ -109,7 +110,7 @@ devices:
                         break
             ctl = await asyncio.create_subprocess_exec(
                 sys.executable, "-c", RUN, "sim", "safety-control", "--broker", addr,
-                "throw", "throw-1", "floor=7", stdout=subprocess.PIPE)
+                "throw", "throw-1", "floor=7", stdout=subprocess.PIPE, env=login_env(broker))
             assert await ctl.wait() == 0
             async with asyncio.timeout(10):
                 async for m in client.messages:

@@ -13,6 +13,7 @@ from typing import Any
 
 import aiomqtt
 import pytest
+from broker_support import login_args
 
 from scg.localsvc import Mosquitto
 from simulators.safety import CONTROL_TOPIC, SafetyFleet, SafetySpec, parse_story, send_control
@@ -54,7 +55,7 @@ async def listening(broker: Mosquitto) -> AsyncIterator[Listener]:
     ready = asyncio.Event()
 
     async def run() -> None:
-        async with aiomqtt.Client(broker.host, broker.port) as client:
+        async with aiomqtt.Client(broker.host, broker.port, **login_args(broker)) as client:
             await client.subscribe("scg-sim/+/+/status", qos=1)
             await client.subscribe("scg-sim/+/+/event", qos=1)
             ready.set()
@@ -75,8 +76,8 @@ async def listening(broker: Mosquitto) -> AsyncIterator[Listener]:
 
 def fleet_for(broker: Mosquitto, **kw: Any) -> SafetyFleet:
     kw.setdefault("period", 0.2)
-    return SafetyFleet(DEVICES, host=broker.host, port=broker.port, reconnect_min=0.05,
-                       reconnect_max=0.2, ack_timeout=2.0, **kw)
+    return SafetyFleet(DEVICES, host=broker.host, port=broker.port, **login_args(broker),
+                       reconnect_min=0.05, reconnect_max=0.2, ack_timeout=2.0, **kw)
 
 
 async def test_every_acknowledged_message_arrives_once_each_on_its_own_period(
@@ -107,15 +108,17 @@ async def test_control_topic_makes_things_happen_and_refuses_what_does_not_fit(
         await send_control(broker.host, broker.port,
                            [{"action": "tilt", "device": "mh-1", "args": {"degrees": 22}},
                             {"action": "ebike_enters", "device": "cam-1",
-                             "args": {"confidence": 0.7, "hits": 2, "interval": 0.05}}])
+                             "args": {"confidence": 0.7, "hits": 2, "interval": 0.05}}],
+                           **login_args(broker))
         await eventually(lambda: len(heard.of("cam-1", "event")) == 2
                          and heard.of("mh-1", "status")
                          and heard.of("mh-1", "status")[-1]["tilt_deg"] == 22,
                          "the tilt and two detections")
         assert [d["confidence"] for d in heard.of("cam-1", "event")] == [0.7, 0.7]
         await send_control(broker.host, broker.port,
-                           [{"action": "press_sos", "device": "mh-1"}])
-        await send_control(broker.host, broker.port, [{"action": "silence", "device": ["sos-1"]}])
+                           [{"action": "press_sos", "device": "mh-1"}], **login_args(broker))
+        await send_control(broker.host, broker.port, [{"action": "silence", "device": ["sos-1"]}],
+                           **login_args(broker))
         await eventually(lambda: "sos-1" in fleet.silenced, "sos-1 silenced")
         assert [a.name for _, a in fleet.performed] == ["tilt", "ebike_enters", "silence"]
         assert any("action press_sos needs a sos_button, but mh-1 is of kind manhole_cover"
@@ -143,7 +146,7 @@ async def test_story_plays_each_step_at_its_time_and_repeats(broker: Mosquitto) 
 async def test_set_topic_holds_the_door_reporting_at_once_and_a_silenced_lift_hears_nothing(
         broker: Mosquitto) -> None:
     async with listening(broker) as heard, fleet_for(broker, period=30.0) as fleet, \
-            aiomqtt.Client(broker.host, broker.port) as client:
+            aiomqtt.Client(broker.host, broker.port, **login_args(broker)) as client:
         await asyncio.wait_for(fleet.wait_connected(), 5)
         await client.publish("scg-sim/lifts/lift-1/set", b"open sesame", qos=1)
         await client.publish("scg-sim/lifts/lift-1/set", b'{"door_hold": true}', qos=1)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from auth_support import ADMIN, user_headers
 
 from ingest.messages import Received, decode_message
 from telemetry import (
@@ -124,16 +125,34 @@ async def wait_until(check: Callable[[], Awaitable[Any]], *, within: float = 10,
 
 
 class Publisher:
-    """A plain MQTT client publishing QoS 1 messages and waiting for each PUBACK."""
+    """A plain MQTT client publishing QoS 1 messages and waiting for each PUBACK; it logs in
+    as the gateway it plays (`username`, `password`) and fails at once if refused."""
 
-    def __init__(self, host: str, port: int, client_id: str = "test-publisher") -> None:
+    def __init__(self, host: str, port: int, client_id: str = "test-publisher", *,
+                 username: str | None = None, password: str | None = None) -> None:
+        import threading
+
         import paho.mqtt.client as mqtt
         from paho.mqtt.enums import CallbackAPIVersion
 
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
                                   protocol=mqtt.MQTTv5)
+        if username is not None:
+            self.client.username_pw_set(username, password)
+        answered = threading.Event()
+        reasons: list[Any] = []
+
+        def on_connect(c: Any, u: Any, flags: Any, reason: Any, props: Any) -> None:
+            reasons.append(reason)
+            answered.set()
+
+        self.client.on_connect = on_connect
         self.client.connect(host, port)
         self.client.loop_start()
+        if not answered.wait(10) or reasons[0].is_failure:
+            self.close()
+            raise AssertionError(f"the broker {host}:{port} did not accept {username!r}: "
+                                 f"{reasons[0] if reasons else 'no CONNACK within 10 s'}")
 
     def publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
         info = self.client.publish(topic, payload, qos=1, retain=retain)
@@ -146,10 +165,15 @@ class Publisher:
         self.client.loop_stop()
 
 
-async def client_for(dsn: str) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client on the API over the database at `dsn`, inside the app's lifespan."""
+async def client_for(dsn: str, *, user: str | None = ADMIN
+                     ) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the API over the database at `dsn`, inside the app's lifespan,
+    signed in as `user` (an admin, made if missing; None: anonymous, e.g. for a database
+    that cannot be reached)."""
     app = create_app(dsn)
+    headers = await user_headers(dsn, user) if user is not None else {}
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://scg") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://scg",
+                                     headers=headers) as client:
             yield client
