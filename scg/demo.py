@@ -23,9 +23,9 @@ from typing import Any
 
 import yaml
 
+from scg.demo_accounts import describe, ensure_accounts
 from scg.demo_plan import DemoPlan
 from scg.duty_officer import DutyOfficer
-from scg.scenario import Endpoint
 from scg.stack import Stack
 
 
@@ -54,8 +54,8 @@ def run_demo(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _raise_stop)
     signal.signal(signal.SIGINT, _raise_stop)
     try:
-        _start(stack, args.api_port)
-        _watch(stack, DutyOfficer(f"http://127.0.0.1:{args.api_port}", "demo"))
+        token = _start(stack, args.api_port)
+        _watch(stack, DutyOfficer(f"http://127.0.0.1:{args.api_port}", "demo", token=token))
     except _Stop:
         print("\nscg demo: stopping …", flush=True)
     except RuntimeError as exc:
@@ -68,7 +68,8 @@ def run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _start(stack: Stack, api_port: int) -> None:
+def _start(stack: Stack, api_port: int) -> str:
+    """Start everything; return the duty officer's API token."""
     demo = DemoPlan()
     plan, safety, field, scenario = demo.cameras, demo.safety, demo.field, demo.scenario
     folder = stack.state_dir / "community"
@@ -100,8 +101,10 @@ def _start(stack: Stack, api_port: int) -> None:
     field.use_links(_read(stack.wait_for_file("sim-modbus", modbus_ready)),
                     _read(stack.wait_for_file("sim-dlt645", dlt645_ready)))
 
-    broker = Endpoint(stack.broker.host, stack.broker.port)
-    inventory, gateway_config = scenario.write(folder, broker, broker, urls)
+    # Every process logs in as its role: the gateway with its own account (password in a
+    # file, as `scg broker config` hands it out), devices as `devices`, ingest as itself.
+    uplink, devices = stack.uplink(scenario.community, scenario.gateway), stack.devices()
+    inventory, gateway_config = scenario.write(folder, uplink, devices, urls)
     faults = _write(folder / "light-faults.yaml", demo.light_faults)
     safety_devices = _write(folder / "safety-devices.yaml", safety.simulator_devices())
     safety_story = _write(folder / "safety-story.yaml", safety.demo_story())
@@ -111,15 +114,17 @@ def _start(stack: Stack, api_port: int) -> None:
           f"{scenario.controllers} with controllers; {len(plan.cameras)} cameras at "
           f"{len(plan.key_positions)} key positions")
 
-    stack.start("ingest", "ingest", "run")
+    stack.start("ingest", "ingest", "run", env=stack.login_env())
     stack.wait_for_log("ingest", "subscribed")
     stack.start("api", "api", "--host", "127.0.0.1", "--port", str(api_port))
     stack.wait_for_port("api", api_port)
-    stack.start("sim-lights", "sim", "lights", "--broker", f"{broker.host}:{broker.port}",
+    accounts = ensure_accounts(stack)
+    stack.start("sim-lights", "sim", "lights", "--broker", f"{devices.host}:{devices.port}",
                 "--count", str(demo.live_controllers), "--period", str(scenario.period_s),
-                "--prefix", scenario.prefix, "--faults", str(faults))
-    stack.start("sim-safety", "sim", "safety", "--broker", f"{broker.host}:{broker.port}",
-                "--devices", str(safety_devices), "--story", str(safety_story))
+                "--prefix", scenario.prefix, "--faults", str(faults), env=stack.device_env())
+    stack.start("sim-safety", "sim", "safety", "--broker", f"{devices.host}:{devices.port}",
+                "--devices", str(safety_devices), "--story", str(safety_story),
+                env=stack.device_env())
     stack.start("gateway", "gateway", "run", "--config", str(gateway_config))
     bad_meters = field.households - field.collected()
     dead = scenario.controllers - demo.live_controllers
@@ -136,17 +141,19 @@ def _start(stack: Stack, api_port: int) -> None:
     print(f"  gateway     {scenario.gateway} (config {gateway_config})")
     print(f"  logs        {stack.logs}/ (each file rotated at "
           f"{stack.log_max_bytes // 2**20} MiB, {stack.log_backups} old files kept)")
+    print(describe(accounts))
     base = f"http://127.0.0.1:{api_port}"
     print(f"""
-scg demo is running. Open:
+scg demo is running. Sign in at {base}/login, then open:
   {base}/api/communities/demo/indicators   every measured indicator, live
   {base}/api/communities/demo/cameras/records  each camera's record checks
   {base}/api/communities/demo/devices      devices with state and last-seen time
-  {base}/api/communities/demo/alarms       alarms; SOS calls are acknowledged by a simulated
-                                           duty officer after 20-90 s
+  {base}/api/communities/demo/alarms       alarms; SOS calls are acknowledged after 20-90 s
+                                           by a simulated duty officer (user duty-officer)
   {base}/api/communities/demo/alarms/stream  new alarms as server-sent events
   {base}/docs                              the API
 Ctrl-C stops every process it started.""", flush=True)
+    return accounts.officer_token
 
 
 def _write(path: Path, doc: Any) -> Path:

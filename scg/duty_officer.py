@@ -2,7 +2,8 @@
 
 It acknowledges each open `sos_pressed` alarm 20-90 s after first seeing it (the delay is
 drawn from the alarm id, so a run is repeatable), which is what the elderly SOS response
-rate then measures. It talks to the API exactly as a staff client would.
+rate then measures. It talks to the API exactly as a staff client would: with the API token
+of an operator account (`duty-officer`), so its acknowledgements carry that user's name.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 class DutyOfficer:
-    def __init__(self, api: str, community: str, *, name: str = "demo duty officer",
-                 every: float = 5.0) -> None:
-        self.api, self.community, self.name, self.every = api, community, name, every
+    def __init__(self, api: str, community: str, *, token: str, every: float = 5.0) -> None:
+        self.api, self.community, self.every = api, community, every
+        self._headers = {"Authorization": f"Bearer {token}"}
         self._first_seen: dict[int, float] = {}
         self._next_round = 0.0
         # The API unreachable (restarting, or the demo stopping): one line, not one a round.
@@ -36,14 +37,15 @@ class DutyOfficer:
         self._next_round = now + self.every
         try:
             alarms = httpx.get(f"{self.api}/api/communities/{self.community}/alarms",
-                               params={"state": "open", "type": "sos_pressed"}, timeout=5)
+                               params={"state": "open", "type": "sos_pressed"},
+                               headers=self._headers, timeout=5)
             alarms.raise_for_status()
             for alarm in alarms.json():
                 seen = self._first_seen.setdefault(alarm["id"], now)
                 if now - seen >= 20 + alarm["id"] * 37 % 71:
                     httpx.post(f"{self.api}/api/alarms/{alarm['id']}/acknowledge",
-                               json={"by": self.name, "note": "called the resident back"},
-                               timeout=5).raise_for_status()
+                               json={"note": "called the resident back"},
+                               headers=self._headers, timeout=5).raise_for_status()
                     log.info("acknowledged SOS alarm %s from %s", alarm["id"], alarm["device"])
         except httpx.HTTPError as exc:
             self._api_down.problem("api", logging.WARNING, "duty officer could not reach the "

@@ -1,8 +1,10 @@
 """Reading one declared-value entry from an HTTP request and storing it: the values (form
-fields named after the row's fields, and/or a JSON `values` field), `text`, `by`, and the
+fields named after the row's fields, and/or a JSON `values` field), `text`, and the
 `evidence` files, which go to the evidence store only once the rest of the entry is valid,
 and `evidence_sha256`: files already stored (by an earlier entry) to attach again, so a
 correction need not upload the same document twice. Shared by the JSON API and the page.
+Who enters it is the signed-in user: a `by` field is refused with that reason (it used to
+name the person, and anyone could type any name).
 """
 
 from __future__ import annotations
@@ -25,12 +27,15 @@ from acceptance.evidence import (
     StoredFile,
     is_sha256,
 )
+from web.forms import MAX_FILES, read_form
 
 Connection = Any  # asyncpg.Connection
 
-#: Form fields with a meaning of their own; every other field is one of the row's values.
-RESERVED: Final = frozenset({"values", "text", "by", "evidence", "evidence_sha256"})
-MAX_FILES: Final = 20
+#: Form fields with a meaning of their own; every other field is one of the row's values
+#: (`csrf_token` is the page form's, checked before the entry is read).
+RESERVED: Final = frozenset({"values", "text", "evidence", "evidence_sha256", "csrf_token"})
+NO_BY: Final = ("`by` is not taken any more: an entry is recorded in the name of the signed-in "
+                "user; leave the field out")
 
 _SHA256: Final = {"type": "string", "pattern": "^[0-9a-f]{64}$",
                   "description": "SHA-256 of an evidence file stored by an earlier entry"}
@@ -38,9 +43,10 @@ _TEXT_FIELDS: Final = {
     "values": {"type": "string", "description": 'the values as one JSON object, e.g. '
                                                 '{"fibre_households": 3790}'},
     "text": {"type": "string", "description": "free text: how the figure was obtained"},
-    "by": {"type": "string", "description": "who enters it"},
     "evidence_sha256": {"type": "array", "items": _SHA256,
                         "description": "stored files to attach again"},
+    "csrf_token": {"type": "string", "description": "the page's CSRF token: needed only when "
+                                                    "signed in by the session cookie"},
 }
 _VALUE_FIELD: Final = {"type": "string", "description": "one value of the row, named as in "
                                                         "the catalogue, e.g. fibre_households"}
@@ -57,7 +63,7 @@ ENTRY_BODY: Final = {"required": True, "content": {
     "application/json": {"schema": {
         "type": "object",
         "properties": {"values": {"type": "object", "description": "field: value"},
-                       "text": _TEXT_FIELDS["text"], "by": _TEXT_FIELDS["by"],
+                       "text": _TEXT_FIELDS["text"],
                        "evidence_sha256": _TEXT_FIELDS["evidence_sha256"]},
         "additionalProperties": False}},
 }}
@@ -67,7 +73,6 @@ ENTRY_BODY: Final = {"required": True, "content": {
 class Entry:
     values: dict[str, Any] = field(default_factory=dict)
     text: str = ""
-    by: str = ""
     uploads: list[UploadFile] = field(default_factory=list)
     keep: list[str] = field(default_factory=list)   # SHA-256 of stored files to attach
 
@@ -79,9 +84,9 @@ async def read_entry(request: Request) -> Entry:
         return _json_entry(await _json_body(request))
     if kind not in ("multipart/form-data", "application/x-www-form-urlencoded"):
         raise DeclarationRefused([
-            f"send the entry as multipart/form-data (fields, `text`, `by`, files `evidence`) "
+            f"send the entry as multipart/form-data (fields, `text`, files `evidence`) "
             f"or as JSON, not {kind or 'an empty body'}"], 415)
-    form = await request.form(max_files=MAX_FILES, max_fields=200)
+    form = await read_form(request)
     entry = Entry()
     problems: list[str] = []
     raw_values = form.get("values")
@@ -105,8 +110,12 @@ async def read_entry(request: Request) -> Entry:
                     entry.uploads.append(value)
             elif value.strip():
                 problems.append("`evidence` must be a file upload, not text")
-        elif key in ("text", "by"):
-            setattr(entry, key, value if isinstance(value, str) else "")
+        elif key == "text":
+            entry.text = value if isinstance(value, str) else ""
+        elif key == "by":
+            problems.append(NO_BY)
+        elif key == "csrf_token":
+            continue
         elif key == "evidence_sha256":
             if isinstance(value, str) and value.strip():
                 entry.keep.append(value.strip().lower())
@@ -132,24 +141,24 @@ async def _json_body(request: Request) -> Any:
 
 def _json_entry(body: Any) -> Entry:
     if not isinstance(body, dict):
-        raise DeclarationRefused(['send a JSON object {"values": {...}, "text": "...", '
-                                  '"by": "..."}'])
-    unknown = sorted(set(body) - {"values", "text", "by", "evidence_sha256"})
-    problems = [f"unknown key {k!r}; a JSON entry has values, text, by and evidence_sha256 "
+        raise DeclarationRefused(['send a JSON object {"values": {...}, "text": "..."}'])
+    unknown = sorted(set(body) - {"values", "text", "evidence_sha256", "by"})
+    problems = [f"unknown key {k!r}; a JSON entry has values, text and evidence_sha256 "
                 "(new files need a multipart form)" for k in unknown]
+    if "by" in body:
+        problems.append(NO_BY)
     values = body.get("values", {})
     if not isinstance(values, dict):
         problems.append(f"`values` must be an object of field: value, got {values!r}")
-    text, by = body.get("text", ""), body.get("by", "")
-    for name, v in (("text", text), ("by", by)):
-        if not isinstance(v, str):
-            problems.append(f"`{name}` must be a string, got {v!r}")
+    text = body.get("text", "")
+    if not isinstance(text, str):
+        problems.append(f"`text` must be a string, got {text!r}")
     keep = body.get("evidence_sha256", [])
     if not isinstance(keep, list) or not all(isinstance(k, str) for k in keep):
         problems.append(f"`evidence_sha256` must be a list of SHA-256 strings, got {keep!r}")
     if problems:
         raise DeclarationRefused(problems)
-    return Entry(values=dict(values), text=text, by=by, keep=[k.strip().lower() for k in keep])
+    return Entry(values=dict(values), text=text, keep=[k.strip().lower() for k in keep])
 
 
 def _differs(a: Any, b: str) -> bool:
@@ -157,12 +166,13 @@ def _differs(a: Any, b: str) -> bool:
 
 
 async def store_entry(conn: Connection, store: EvidenceStore, community: str, row_id: str,
-                      entry: Entry, at: datetime) -> Declaration:
-    """Check the entry, store its files, then record it (DeclarationRefused if it cannot
-    be: nothing is written then, except files already stored, which are harmless)."""
+                      entry: Entry, at: datetime, *, by: str) -> Declaration:
+    """Check the entry, store its files, then record it in the name of `by`, the signed-in
+    user (DeclarationRefused if it cannot be: nothing is written then, except files already
+    stored, which are harmless)."""
     row = declarable_row(row_id)
     kept = await _kept_files(conn, entry.keep)
-    check_entry(row, entry.values, files=len(entry.uploads) + len(kept), by=entry.by,
+    check_entry(row, entry.values, files=len(entry.uploads) + len(kept), by=by,
                 text=entry.text)
     stored: list[StoredFile] = list(kept)
     for upload in entry.uploads:
@@ -174,7 +184,7 @@ async def store_entry(conn: Connection, store: EvidenceStore, community: str, ro
             status = 413 if isinstance(exc, EvidenceTooLarge) else 422
             raise DeclarationRefused([str(exc)], status) from None
     return await enter_declaration(conn, community, row_id, entry.values, text=entry.text,
-                                   by=entry.by, at=at, files=stored)
+                                   by=by, at=at, files=stored)
 
 
 async def _kept_files(conn: Connection, shas: list[str]) -> list[StoredFile]:

@@ -1,10 +1,11 @@
 """The one error body of the API and where it is promised.
 
-Every refusal (400, 404, 409, 413, 415, 422) and every 503 answers `{"detail", "problems"}`:
-`problems` lists each reason, `detail` joins them into one line. FastAPI's own validation
-errors, HTTP exceptions and the query-parameter errors of `indicators.params` are all turned
-into it here, and `error_responses` declares it in the OpenAPI document for the statuses a
-route gives, so a client reads one shape whatever went wrong.
+Every refusal (400, 401, 403, 404, 409, 413, 415, 422, 429) and every 503 answers
+`{"detail", "problems"}`: `problems` lists each reason, `detail` joins them into one line.
+FastAPI's own validation errors, HTTP exceptions and the query-parameter errors of
+`indicators.params` are all turned into it here, and `error_responses` declares it in the
+OpenAPI document for the statuses a route gives, so a client reads one shape whatever went
+wrong.
 """
 
 from __future__ import annotations
@@ -54,13 +55,31 @@ INVALID: Final = {422: "a parameter or the body is not valid; `problems` says wh
 UNREADABLE: Final = {400: "the body cannot be read (not UTF-8, or not the declared type)"}
 NO_COMMUNITY: Final = {404: "no community has this id (the message lists the known ones)"}
 UNAVAILABLE: Final = "the database is unavailable; try again shortly"
+#: What a page answers a browser that is not signed in.
+LOGIN_REDIRECT: Final[dict[int | str, dict[str, Any]]] = {303: {
+    "description": "not signed in: to the sign-in page, which comes back here",
+    "headers": {"Location": {"schema": {"type": "string"},
+                             "description": "/login?next=<this page>"}}}}
 
 
-def error_responses(descriptions: Mapping[int, str]) -> dict[int | str, dict[str, Any]]:
-    """`responses=` for a route: each status with its description and the error body, and
-    503 (every route reads the database)."""
+#: What every route that needs a signed-in user may answer.
+SIGNED_IN: Final = {
+    401: "not signed in: no bearer token or session, or one that is unknown, expired or "
+         "revoked (`WWW-Authenticate: Bearer`)",
+    403: "signed in, but the user's role or communities do not allow this (or, for a form "
+         "signed in by cookie, its CSRF token is missing)"}
+
+
+def error_responses(descriptions: Mapping[int, str], *,
+                    signed_in: bool = True) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route: each status with its description and the error body,
+    401 and 403 unless the route is public (`signed_in=False`), and 503 (every route reads
+    the database)."""
     out: dict[int | str, dict[str, Any]] = {
         code: {"model": ErrorOut, "description": text} for code, text in descriptions.items()}
+    if signed_in:
+        for code, text in SIGNED_IN.items():
+            out.setdefault(code, {"model": ErrorOut, "description": text})
     out.setdefault(503, {"model": ErrorOut, "description": UNAVAILABLE})
     return out
 

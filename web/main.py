@@ -16,6 +16,10 @@ from acceptance.evidence import EvidenceStore, evidence_dir_from_env, max_bytes_
 from acceptance.history import HistoryRecorder
 from web import errors
 from web.alarms.hub import AlarmHub
+from web.auth import deps as auth
+from web.auth.settings import AuthSettings
+from web.headers import SecurityHeaders
+from web.limits import BodyLimit
 from web.routes import (
     acceptance,
     alarms,
@@ -24,9 +28,13 @@ from web.routes import (
     declared,
     declared_page,
     devices,
+    docs,
     health,
     history,
     indicators,
+)
+from web.routes import (
+    auth as auth_routes,
 )
 
 log = logging.getLogger(__name__)
@@ -39,9 +47,11 @@ def create_app(database_url: str, *, evidence_dir: Path | None = None,
     `evidence_dir`: where declared values' evidence files are stored (default
     SCG_EVIDENCE_DIR, else .scg-state/evidence). `history_interval`: record every
     community's indicators this often in the background (`scg api` passes 1 h by default);
-    None records nothing.
+    None records nothing. Token and session lifetimes come from the environment
+    (`web.auth.settings`); a bad value raises ValueError naming it.
     """
     store = EvidenceStore(evidence_dir or evidence_dir_from_env(), max_bytes_from_env())
+    auth_settings = AuthSettings.from_env()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -53,6 +63,7 @@ def create_app(database_url: str, *, evidence_dir: Path | None = None,
         # API starts while the database is down.
         app.state.alarm_hub = AlarmHub(database_url, app.state.pool)
         app.state.evidence_store = store
+        app.state.auth_settings = auth_settings
         recorder = task = None
         if history_interval is not None:
             recorder = HistoryRecorder(app.state.pool, history_interval)
@@ -76,10 +87,18 @@ def create_app(database_url: str, *, evidence_dir: Path | None = None,
         summary="Smart-community acceptance indicators measured from the devices themselves.",
         version="0.1.0",
         lifespan=lifespan,
+        # Served by web.routes.docs instead: behind sign-in, with local assets.
+        docs_url=None, redoc_url=None, openapi_url=None,
     )
-
+    app.state.auth_settings = auth_settings
     errors.install(app, database_url)
+    auth.install(app)
+    # Outermost last: headers go on every answer, the 413 of an oversized body included.
+    app.add_middleware(BodyLimit, evidence_max_bytes=store.max_bytes)
+    app.add_middleware(SecurityHeaders)
     app.include_router(health.router)
+    app.include_router(auth_routes.router)
+    app.include_router(docs.router)
     app.include_router(communities.router)
     app.include_router(indicators.router)
     app.include_router(devices.router)

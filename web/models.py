@@ -167,15 +167,11 @@ class AlarmOut(BaseModel):
 
 
 class AlarmActionIn(BaseModel):
-    """Who acknowledges or closes an alarm. The time is the server's: a client cannot set it."""
+    """A note on acknowledging or closing an alarm. Who acts is the signed-in user and the
+    time is the server's: a client sets neither."""
 
     model_config = ConfigDict(extra="forbid")
 
-    # The pattern says "not blank" in the OpenAPI document: a name of spaces only is refused
-    # (the strip trims the same Unicode White_Space as the pattern's \s).
-    by: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200,
-                                         pattern=r"\S")] = Field(
-        description="the name of the person acting (not blank)")
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
 
 

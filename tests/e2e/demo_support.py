@@ -70,3 +70,16 @@ class DemoProcesses:
             if fields is not None and fields[19] == started and fields[0] != "Z":
                 out.append(pid)
         return out
+
+
+def admin_headers(state: Path, port: int) -> dict[str, str]:
+    """Bearer headers of the demo's admin: its password from STATE/admin-password (written
+    0600 at the first start) exchanged at POST /api/auth/token."""
+    import httpx
+
+    password_file = state / "admin-password"
+    assert password_file.stat().st_mode & 0o077 == 0, "the admin password is readable by others"
+    reply = httpx.post(f"http://127.0.0.1:{port}/api/auth/token", timeout=20,
+                       data={"username": "admin", "password": password_file.read_text().strip()})
+    reply.raise_for_status()
+    return {"Authorization": f"Bearer {reply.json()['access_token']}"}

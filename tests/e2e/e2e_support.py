@@ -100,14 +100,15 @@ class FleetThread(LoopThread):
 class SafetyThread(LoopThread):
     """The safety devices of a `SafetyPlan` on their own event loop."""
 
-    def __init__(self, plan: SafetyPlan, host: str, port: int) -> None:
+    def __init__(self, plan: SafetyPlan, broker: Endpoint) -> None:
         super().__init__()
         specs = parse_devices(plan.simulator_devices()).devices
-        self.fleet: SafetyFleet = self.run(self._make(specs, host, port, plan.period_s))
+        self.fleet: SafetyFleet = self.run(self._make(specs, broker, plan.period_s))
         self.stopped = False
 
-    async def _make(self, specs: list[Any], host: str, port: int, period: float) -> SafetyFleet:
-        fleet = SafetyFleet(specs, host=host, port=port, period=period)
+    async def _make(self, specs: list[Any], broker: Endpoint, period: float) -> SafetyFleet:
+        fleet = SafetyFleet(specs, host=broker.host, port=broker.port, period=period,
+                            username=broker.username, password=broker.password)
         await fleet.start()
         await asyncio.wait_for(fleet.wait_connected(), 10)
         return fleet
@@ -183,14 +184,16 @@ class Community:
     farm: FarmThread | None = None
     safety: SafetyThread | None = None
     field_devices: FieldThread | None = None
+    #: Bearer header of the admin every request signs in as (made once the API runs).
+    headers: dict[str, str] = field(default_factory=dict)
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
-        r = httpx.post(self.api + path, json=body, timeout=10)
+        r = httpx.post(self.api + path, json=body, headers=self.headers, timeout=10)
         r.raise_for_status()
         return r.json()
 
     def get(self, path: str, **params: Any) -> Any:
-        r = httpx.get(self.api + path, params=params, timeout=10)
+        r = httpx.get(self.api + path, params=params, headers=self.headers, timeout=10)
         r.raise_for_status()
         return r.json()
 
@@ -211,16 +214,18 @@ class Community:
         return self.scalar("SELECT count(*) FROM readings WHERE device LIKE 'light-%'")
 
     def start_ingest(self) -> None:
-        self.stack.start("ingest", "ingest", "run", "--batch-ms", "50")
+        self.stack.start("ingest", "ingest", "run", "--batch-ms", "50",
+                         env=self.stack.login_env())
         self.stack.wait_for_log("ingest", "subscribed", timeout=30)
 
     def fleet(self, count: int | None = None) -> FleetThread:
         s = self.scenario
-        device_broker = self.stack.device_broker
+        devices = self.stack.devices()
         n = s.controllers if count is None else count
         fleet = FleetThread(lambda: Fleet(
-            make_lights(n), host=device_broker.host, port=device_broker.port,
-            prefix=s.prefix, period=s.period_s, reconnect_min=0.1, reconnect_max=1.0))
+            make_lights(n), host=devices.host, port=devices.port, username=devices.username,
+            password=devices.password, prefix=s.prefix, period=s.period_s,
+            reconnect_min=0.1, reconnect_max=1.0))
         self.fleets.append(fleet)
         return fleet
 
@@ -243,8 +248,8 @@ def start_community(root: Path, scenario: CommunityScenario) -> Iterator[Communi
         if scenario.field_devices is not None:
             field_sims = FieldThread(scenario.field_devices)
         stack.start_infra()
-        uplink = Endpoint(stack.broker.host, stack.broker.port)
-        devices = Endpoint(stack.device_broker.host, stack.device_broker.port)
+        uplink = stack.uplink(scenario.community, scenario.gateway)
+        devices = stack.devices()
         urls: dict[str, str] = {}
         if scenario.cameras is not None:
             farm = FarmThread(camera_specs(scenario))
@@ -261,11 +266,14 @@ def start_community(root: Path, scenario: CommunityScenario) -> Iterator[Communi
         community.start_ingest()
         stack.start("api", "api", "--host", "127.0.0.1", "--port", str(port))
         stack.wait_for_port("api", port)
+        # The API refuses anonymous requests: the tests act as an admin with an API token.
+        stack.run("user", "add", "e2e-admin", "--role", "admin", "--no-password")
+        community.headers = {"Authorization": "Bearer " + stack.run(
+            "user", "token", "e2e-admin", "--expires", "1d").strip()}
         stack.start("gateway", "gateway", "run", "--config", str(gateway_config))
         stack.wait_for_log("gateway", "connected", timeout=30)
         if scenario.safety is not None:
-            community.safety = SafetyThread(scenario.safety, stack.device_broker.host,
-                                            stack.device_broker.port)
+            community.safety = SafetyThread(scenario.safety, devices)
         yield community
         for fleet in community.fleets:
             fleet.stop()

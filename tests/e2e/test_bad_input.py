@@ -15,7 +15,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def publish(c: Community, topic: str, payload: bytes) -> None:
+    """Publish as gateway e2e/rogue (its account may publish only under its own topics)."""
+    login = c.stack.broker.login("e2e/rogue")
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    client.username_pw_set(login.username, login.password)
     client.connect(c.stack.broker.host, c.stack.broker.port)
     client.loop_start()
     try:

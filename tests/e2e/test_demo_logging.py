@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from scg.cli import _aiomqtt_closed_socket, _paho_socket_errors
-from scg.scenario import CommunityScenario, Endpoint
+from scg.scenario import CommunityScenario
 from scg.stack import Stack
 
 
@@ -55,9 +55,8 @@ def test_an_uplink_outage_is_one_warning_and_one_line_when_it_is_back(
         uplink_stack: Stack, e2e_root: Path) -> None:
     stack = uplink_stack
     scenario = CommunityScenario(community="e2e", gateway="e2e-gw1", lights=1, controllers=1)
-    _, config = scenario.write(e2e_root / "community",
-                               Endpoint(stack.broker.host, stack.broker.port),
-                               Endpoint(stack.device_broker.host, stack.device_broker.port))
+    _, config = scenario.write(e2e_root / "community", stack.uplink("e2e", "e2e-gw1"),
+                               stack.devices())
     stack.start("gateway", "gateway", "run", "--config", str(config))
     up = stack.wait_for_log("gateway", "uplink connected")
     stack.broker.stop()

@@ -16,10 +16,11 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from demo_support import DemoProcesses
+from demo_support import DemoProcesses, admin_headers
 
 from scg.demo_plan import ANNOUNCED_ERRORS, DemoPlan
 from scg.localsvc.childlog import DEFAULT_MAX_BYTES
@@ -51,6 +52,7 @@ class Demo:
         self._reader.start()
         self.ready = self._wait_until_running()
         self.processes = DemoProcesses(self.proc.pid)
+        self.headers = admin_headers(state, port)
 
     def _read(self) -> None:
         assert self.proc.stdout is not None
@@ -77,10 +79,34 @@ class Demo:
         return now - self.ready, now - self.launched
 
     def indicators(self) -> dict[str, dict[str, object]]:
-        reply = httpx.get(f"http://127.0.0.1:{self.port}/api/communities/demo/indicators",
-                          timeout=20)
+        return {i["id"]: i for i in self.get("/api/communities/demo/indicators")}
+
+    def get(self, path: str, **params: str) -> Any:
+        reply = httpx.get(f"http://127.0.0.1:{self.port}{path}", params=params,
+                          headers=self.headers, timeout=20)
         reply.raise_for_status()
-        return {i["id"]: i for i in reply.json()}
+        return reply.json()
+
+    def accounts(self) -> list[str]:
+        """The user names in the demo's database (`scg user list`, as an admin would)."""
+        url = re.search(r"PostgreSQL\s+(\S+)", self.output)
+        assert url is not None, "the demo did not print its database"
+        listed = subprocess.run([sys.executable, "-m", "scg.cli", "user", "list",
+                                 "--database-url", url.group(1)], capture_output=True,
+                                text=True, timeout=60, check=True).stdout
+        return [line.split()[0] for line in listed.splitlines()[1:]]
+
+    def duty_officer_acknowledgements(self) -> list[str]:
+        """Who acknowledged each SOS alarm, once the duty officer has answered one (it
+        answers 20-90 s after the call; the first call comes 90 s into the story)."""
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            acked = self.get("/api/communities/demo/alarms", type="sos_pressed",
+                             state="acknowledged")
+            if acked:
+                return [a["acknowledged_by"] for a in acked]
+            time.sleep(3)
+        raise AssertionError("no SOS alarm was acknowledged within 240 s")
 
     def ctrl_c(self) -> int:
         self.proc.send_signal(signal.SIGINT)
@@ -156,10 +182,19 @@ def test_the_demo_soaks_restarts_on_its_state_folder_and_measures_its_plan(
         try:
             soak(plan, demo, earlier)
             earlier.append(demo.story_span())
+            # Two accounts and no other: the admin and the duty officer, who acknowledges
+            # in its own name through its operator token.
+            assert sorted(demo.accounts()) == ["admin", "duty-officer"]
+            assert set(demo.duty_officer_acknowledgements()) == {"duty-officer"}
         finally:
             code = demo.ctrl_c() if demo.proc.poll() is None else demo.proc.returncode
         assert code == 0, demo.output[-3000:]
         assert "every process it started has stopped" in demo.output
+        password = (state / "admin-password").read_text().strip()
+        # The admin's password is printed at the first start only; then where it is.
+        assert demo.output.count(password) == (1 if start == 1 else 0)
+        if start == 2:
+            assert f"user admin, password in {state / 'admin-password'}" in demo.output
         assert demo.processes.left() == [], "processes of the demo still running"
         assert error_lines(state, demo.output) == []
         oversize = [(p.name, p.stat().st_size) for p in (state / "logs").glob("*.log*")

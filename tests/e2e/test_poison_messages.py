@@ -17,7 +17,7 @@ import pytest
 from e2e_support import wait_until
 from ingest_support import T0, Publisher, envelope, reading
 
-from scg.scenario import CommunityScenario, Endpoint
+from scg.scenario import CommunityScenario
 from scg.stack import Stack, psql_rows
 from telemetry import uplink_topic
 
@@ -59,13 +59,13 @@ def ingest_only(e2e_root: Path) -> Iterator[Stack]:
     stack = Stack(e2e_root, durable=False)
     try:
         stack.start_infra()
-        uplink = Endpoint(stack.broker.host, stack.broker.port)
         scenario = CommunityScenario(community=COMMUNITY, gateway=GATEWAY, lights=4,
                                      controllers=4)
-        inventory, _ = scenario.write(e2e_root / "community", uplink, uplink)
+        inventory, _ = scenario.write(e2e_root / "community",
+                                      stack.uplink(COMMUNITY, GATEWAY), stack.devices())
         stack.run("db", "migrate")
         stack.run("inventory", "import", str(inventory))
-        stack.start("ingest", "ingest", "run", "--batch-ms", "50")
+        stack.start("ingest", "ingest", "run", "--batch-ms", "50", env=stack.login_env())
         stack.wait_for_log("ingest", "subscribed", timeout=30)
         yield stack
     finally:
@@ -84,7 +84,9 @@ def good_envelopes(stack: Stack, last: int = GOOD_SEQS[-1]) -> int:
 def test_poison_messages_become_dead_letters_and_the_stream_behind_them_is_stored(
         ingest_only: Stack) -> None:
     stack = ingest_only
-    publisher = Publisher(stack.broker.host, stack.broker.port)
+    login = stack.broker.login(f"{COMMUNITY}/{GATEWAY}")  # it plays the gateway
+    publisher = Publisher(stack.broker.host, stack.broker.port, username=login.username,
+                          password=login.password)
     try:
         for payload in POISON.values():
             publisher.publish(TOPIC, payload)
@@ -141,7 +143,7 @@ def test_poison_messages_become_dead_letters_and_the_stream_behind_them_is_store
 
         # Every one was acknowledged: after a restart nothing comes back a second time.
         stack.stop("ingest")
-        stack.start("ingest", "ingest", "run", "--batch-ms", "50")
+        stack.start("ingest", "ingest", "run", "--batch-ms", "50", env=stack.login_env())
         stack.wait_for_log("ingest", "subscribed", timeout=30)  # this run's line
         publisher.publish(TOPIC, envelope(201, [reading("light-003")], community=COMMUNITY,
                                           gateway=GATEWAY))

@@ -27,11 +27,14 @@ from acceptance_support import (
     populate,
     qingzhou_declarations,
 )
+from auth_support import user_headers
 
 from ingest.schema.migrate import migrate
 from scg.localsvc.process import free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+#: Bearer headers of the viewer the served report is read as (made by `served`).
+READER: dict[str, str] = {}
 COUNTY_SETTINGS = "county: 青州市\nthresholds:\n  growth-28: {satisfaction_pct: 100}\n"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 pytestmark = pytest.mark.skipif(
@@ -59,9 +62,11 @@ async def _fill(dsn: str, evidence: Path) -> None:
 
 @pytest.fixture
 def served(database: str, tmp_path: Path) -> Iterator[str]:
-    """Base URL of `scg api` over the populated database."""
+    """Base URL of `scg api` over the populated database (a viewer's bearer headers in
+    READER, for the requests)."""
     evidence = tmp_path / "evidence"
     asyncio.run(_fill(database, evidence))
+    READER.update(asyncio.run(user_headers(database, "report.reader", "viewer")))
     port = free_port()
     log = (tmp_path / "api.log").open("w")
     # Qingzhou publishes 居民满意度达到100%: the county settings give row 28 its threshold.
@@ -115,8 +120,17 @@ def pdf_pages(pdf: Path) -> tuple[int, str]:
 
 def test_the_html_report_renders_every_row_and_prints_to_a4(served: str,
                                                              tmp_path: Path) -> None:
-    url = f"{served}/communities/{COMMUNITY}/acceptance.html?tier=growth&as_of=" \
-          f"{AS_OF.isoformat().replace('+00:00', 'Z')}"
+    served_url = f"{served}/communities/{COMMUNITY}/acceptance.html?tier=growth&as_of=" \
+        f"{AS_OF.isoformat().replace('+00:00', 'Z')}"
+    # The API serves the page only to a signed-in user, and chromium's command line cannot
+    # send a bearer header: the page as served is saved, and chromium opens that file (it
+    # is self-contained: inline style, no other resource).
+    answer = httpx.get(served_url, headers=READER, timeout=30)
+    assert answer.status_code == 200
+    assert "style-src 'self' 'nonce-" in answer.headers["content-security-policy"]
+    saved = tmp_path / "acceptance.html"
+    saved.write_bytes(answer.content)
+    url = saved.as_uri()
     profile = tmp_path / "chromium"
     dom = chromium(profile, "--dump-dom", url)
     assert dom.returncode == 0, dom.stderr.decode(errors="replace")[-2000:]

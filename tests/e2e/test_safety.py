@@ -11,14 +11,18 @@ import paho.mqtt.client as mqtt
 import pytest
 from e2e_support import Community, wait_until
 
+from scg.localsvc import Mosquitto
 from telemetry import format_time
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-def publish(host: str, port: int, topic: str, doc: dict[str, Any]) -> None:
+def publish(broker: Mosquitto, topic: str, doc: dict[str, Any]) -> None:
+    """Publish on the device broker, as a device."""
+    login = broker.login("devices")
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
-    client.connect(host, port)
+    client.username_pw_set(login.username, login.password)
+    client.connect(broker.host, broker.port)
     client.loop_start()
     try:
         client.publish(topic, json.dumps(doc), qos=1).wait_for_publish(10)
@@ -36,7 +40,7 @@ def test_sos_response_rate_counts_acknowledgements_within_15_minutes(
     presses = {"sos-001": 30, "sos-002": 10, "sos-003": 1, "sos-004": 20, "sos-005": 2}
     broker = c.stack.device_broker
     for button, minutes_ago in presses.items():
-        publish(broker.host, broker.port, f"scg-sim/sos/{button}/event",
+        publish(broker, f"scg-sim/sos/{button}/event",
                 {"ts": format_time(now - timedelta(minutes=minutes_ago)), "event": "press"})
 
     def sos_alarms() -> dict[str, dict[str, Any]]:
@@ -47,7 +51,7 @@ def test_sos_response_rate_counts_acknowledgements_within_15_minutes(
     assert {d: a["state"] for d, a in alarms.items()} == dict.fromkeys(presses, "open")
     for button in ("sos-001", "sos-002", "sos-003"):  # 30, 10 and 1 minute after the press
         c.post(f"/api/alarms/{alarms[button]['id']}/acknowledge",
-               {"by": "duty officer Wang", "note": "called the resident"})
+               {"note": "called the resident"})
     # sos-004 (20 minutes, never answered) is missed; sos-005 (2 minutes) is still pending.
 
     rate = wait_until(lambda: (r := c.indicator("elderly_sos_response_rate"))["denominator"]
@@ -64,14 +68,16 @@ def test_sos_response_rate_counts_acknowledgements_within_15_minutes(
 class Watcher:
     """Records, in arrival order, every item published on the central broker."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, broker: Mosquitto) -> None:
         self.items: list[dict[str, Any]] = []
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="order-watch",
                                   clean_session=False)
+        login = broker.login("scg-ingest")  # reads what ingest reads
+        self.client.username_pw_set(login.username, login.password)
         self.client.on_message = self._on_message
         self.client.on_connect = lambda c, *_: c.subscribe("scg/v1/+/+/+", qos=1)
         self.client.reconnect_delay_set(0.1, 0.5)
-        self.client.connect(host, port)
+        self.client.connect(broker.host, broker.port)
         self.client.loop_start()
 
     def _on_message(self, _c: Any, _u: Any, msg: mqtt.MQTTMessage) -> None:
@@ -89,7 +95,7 @@ def test_alarms_raised_during_an_uplink_outage_arrive_in_order_before_queued_rea
     lights = c.fleet()
     safety = c.safety
     assert safety is not None
-    watcher = Watcher(c.stack.broker.host, c.stack.broker.port)
+    watcher = Watcher(c.stack.broker)
     try:
         wait_until(lambda: any(i["kind"] == "reading" for i in watcher.items), "readings")
         c.stack.broker.stop()

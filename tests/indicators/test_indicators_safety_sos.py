@@ -39,11 +39,10 @@ async def test_presses_acknowledged_within_15_minutes_over_decided_presses(
     finally:
         await conn.close()
     clock = Clock(AS_OF)
-    async with api(migrated, clock) as (_, client):
+    async with api(migrated, clock, user="值班员") as (_, client):
         for pressed, after in ((P1, 5), (P2, 14), (P3, 16)):
             clock.now = pressed + timedelta(minutes=after)
-            r = await client.post(f"/api/alarms/{ids[pressed]}/acknowledge",
-                                  json={"by": "值班员"})
+            r = await client.post(f"/api/alarms/{ids[pressed]}/acknowledge")
             assert r.status_code == 200, r.text
 
         got = await rate(client, AS_OF)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from auth_support import ADMIN, user_headers
 from fastapi import FastAPI
 
 from web import create_app
@@ -33,15 +34,18 @@ class Clock:
 
 @asynccontextmanager
 async def api(dsn: str, evidence: Path, clock: Clock | None = None, *,
-              history_interval: timedelta | None = None,
+              history_interval: timedelta | None = None, user: str = ADMIN,
               ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    """A fresh app (as after a restart) over `dsn` and the evidence directory `evidence`."""
+    """A fresh app (as after a restart) over `dsn` and the evidence directory `evidence`,
+    and a client signed in as `user` (an admin, made if missing)."""
     app = create_app(dsn, evidence_dir=evidence, history_interval=history_interval)
     if clock is not None:
         app.dependency_overrides[get_clock] = lambda: clock
+    headers = await user_headers(dsn, user)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://scg") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://scg",
+                                     headers=headers) as client:
             yield app, client
 
 

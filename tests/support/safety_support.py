@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+from auth_support import ADMIN, user_headers
 from fastapi import FastAPI
 from ingest_support import T0, envelope, msg, status_msg
 
@@ -150,12 +151,17 @@ class Clock:
 
 
 @asynccontextmanager
-async def api(dsn: str, clock: Clock) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+async def api(dsn: str, clock: Clock, *, user: str = ADMIN
+              ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """The API with its clock at `clock`, and a client signed in as `user` (an admin, made
+    if missing)."""
     app = create_app(dsn)
     app.dependency_overrides[get_clock] = lambda: clock
+    headers = await user_headers(dsn, user)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://scg") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://scg",
+                                     headers=headers) as client:
             yield app, client
 
 

@@ -15,6 +15,7 @@ import asyncpg
 import httpx
 import pytest
 import uvicorn
+from auth_support import user_headers
 from fastapi import FastAPI
 from ingest_support import INVENTORY as DEMO_INVENTORY
 from ingest_support import envelope, msg
@@ -107,7 +108,8 @@ async def test_new_alarms_and_their_changes_reach_every_subscriber_of_the_commun
     try:
         async with serve(app) as base, AsyncExitStack() as stack:
             client = await stack.enter_async_context(httpx.AsyncClient(
-                base_url=base, timeout=httpx.Timeout(10, read=None)))
+                base_url=base, timeout=httpx.Timeout(10, read=None),
+                headers=await user_headers(migrated)))
             one = await stack.enter_async_context(stream(stack, client, url))
             two = await stack.enter_async_context(stream(stack, client, url))
             demo = await stack.enter_async_context(stream(
@@ -126,8 +128,7 @@ async def test_new_alarms_and_their_changes_reach_every_subscriber_of_the_commun
                                             "2026-11-24T07:50:00Z")
             assert sent["id"] == str(sent["data"]["change_id"])
 
-            r = await client.post(f"/api/alarms/{alarm['id']}/acknowledge",
-                                  json={"by": "王芳"})
+            r = await client.post(f"/api/alarms/{alarm['id']}/acknowledge")
             assert r.status_code == 200
             for sse in (one, two):
                 acked = await sse.event()
@@ -167,7 +168,8 @@ async def test_an_idle_stream_sends_heartbeat_comments(migrated: str) -> None:
     async with serve(app) as base, AsyncExitStack() as stack:
         app.state.alarm_hub.heartbeat = 0.2
         client = await stack.enter_async_context(httpx.AsyncClient(
-            base_url=base, timeout=httpx.Timeout(10, read=None)))
+            base_url=base, timeout=httpx.Timeout(10, read=None),
+            headers=await user_headers(migrated)))
         sse = await stack.enter_async_context(
             stream(stack, client, "/api/communities/safe/alarms/stream"))
         assert await sse.block() == {":": ["heartbeat"]}
@@ -235,7 +237,8 @@ async def test_alarms_raised_while_the_listener_was_cut_off_still_arrive(
     try:
         async with serve(app) as base, AsyncExitStack() as stack:
             client = await stack.enter_async_context(httpx.AsyncClient(
-                base_url=base, timeout=httpx.Timeout(10, read=None)))
+                base_url=base, timeout=httpx.Timeout(10, read=None),
+                headers=await user_headers(migrated)))
             sse = await stack.enter_async_context(
                 stream(stack, client, "/api/communities/safe/alarms/stream"))
             hub = app.state.alarm_hub

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from auth_support import user_headers
 from declared_support import PDF, PNG, T1, Clock, api, iso
 
 from acceptance.declared import declaration_history, latest_declarations
@@ -24,11 +25,12 @@ async def test_an_entry_with_evidence_survives_a_restart_and_keeps_its_history(
         loaded: str, tmp_path: Path) -> None:
     evidence = tmp_path / "evidence"
     clock = Clock(T1)
+    li = await user_headers(loaded, "李强", "operator", ["demo"])
     async with api(loaded, evidence, clock) as (_, client):
         r = await client.post(
             "/api/communities/demo/declared/growth-01",
             data={"fibre_households": "3700", "total_households": "3,790".replace(",", ""),
-                  "text": "运营商出具的覆盖证明", "by": " 王芳 "},
+                  "text": "运营商出具的覆盖证明"},
             files=[("evidence", ("光纤覆盖证明.pdf", PDF, "application/pdf"))])
         assert r.status_code == 201, r.text
         first = r.json()
@@ -47,8 +49,8 @@ async def test_an_entry_with_evidence_survives_a_restart_and_keeps_its_history(
         r = await client.post(
             "/api/communities/demo/declared/growth-01",
             data={"values": json.dumps({"fibre_households": 3790, "total_households": 3790}),
-                  "by": "李强", "evidence_sha256": PDF_SHA},
-            files=[("evidence", ("机房照片.png", PNG, "image/png"))])
+                  "evidence_sha256": PDF_SHA},
+            files=[("evidence", ("机房照片.png", PNG, "image/png"))], headers=li)
         assert r.status_code == 201, r.text
         assert (r.json()["entries"], [e["name"] for e in r.json()["evidence"]]) == (
             2, ["光纤覆盖证明.pdf", "机房照片.png"])
@@ -125,7 +127,7 @@ async def test_yes_no_rows_take_form_words_and_the_same_bytes_are_stored_once(
         r = await client.post(
             "/api/communities/demo/declared/growth-08",
             data={"data_aggregation": "是", "property_platform_linked": "true",
-                  "scenarios": "12", "scenario_names": "养老服务、出入管理", "by": "王芳"},
+                  "scenarios": "12", "scenario_names": "养老服务、出入管理"},
             files=[("evidence", ("平台截图.pdf", PDF, "application/pdf")),
                    ("evidence", ("same-again.pdf", PDF, "application/pdf"))])
         assert r.status_code == 201, r.text
@@ -142,7 +144,7 @@ async def test_an_uploaded_html_file_downloads_as_an_attachment_not_a_page(
     sha = hashlib.sha256(page).hexdigest()
     async with api(loaded, tmp_path / "ev", Clock(T1)) as (_, client):
         r = await client.post("/api/communities/demo/declared/growth-09",
-                              data={"one_stop_service": "yes", "by": "王芳"},
+                              data={"one_stop_service": "yes"},
                               files=[("evidence", ("x.html", page, "text/html"))])
         assert r.status_code == 201, r.text
         r = await client.get(f"/api/evidence/{sha}")
@@ -162,7 +164,7 @@ async def test_evidence_downloads_refuse_bad_and_unknown_hashes_and_report_lost_
         assert r.status_code == 404
         assert r.json()["detail"].startswith(f"no evidence file has SHA-256 {'0' * 64}")
         await client.post("/api/communities/demo/declared/growth-09",
-                          data={"one_stop_service": "yes", "by": "王芳"},
+                          data={"one_stop_service": "yes"},
                           files=[("evidence", ("a.pdf", PDF, "application/pdf"))])
     # The same database with an empty evidence directory (a wrong SCG_EVIDENCE_DIR).
     async with api(loaded, tmp_path / "elsewhere", Clock(T1)) as (_, client):

@@ -43,7 +43,7 @@ async def test_the_page_lists_declared_rows_and_its_form_stores_an_entry(
 
         r = await client.post("/communities/demo/declared/growth-01",
                               data={"fibre_households": "3790", "total_households": "3790",
-                                    "text": "运营商证明", "by": "王芳"},
+                                    "text": "运营商证明"},
                               files=[("evidence", ("证明.pdf", PDF, "application/pdf")),
                                      ("evidence", ("", b"", "application/octet-stream"))])
         assert r.status_code == 303, r.text
@@ -67,7 +67,7 @@ async def test_a_refused_form_shows_the_reasons_at_its_row_and_keeps_what_was_ty
     async with api(loaded, tmp_path / "ev", Clock(T1)) as (_, client):
         r = await client.post("/communities/demo/declared/growth-01",
                               data={"fibre_households": "4000", "total_households": "3790",
-                                    "by": "王芳"})
+                                    "text": "核对中"})
         assert r.status_code == 422
         fibre = section(r.text, "growth-01")
         assert "<details open>" in fibre
@@ -76,14 +76,15 @@ async def test_a_refused_form_shows_the_reasons_at_its_row_and_keeps_what_was_ty
                 "whole</li>") in fibre
         assert "<li>growth-01 (有线宽带网络) needs evidence" in fibre
         assert 'name="fibre_households" type="number" value="4000"' in fibre
-        assert 'name="by" value="王芳"' in fibre
+        assert ">核对中</textarea>" in fibre
+        assert "填报人 by: 王芳" in fibre   # who enters it: the signed-in user
         assert "尚未填报" in fibre
         assert "<li>" not in section(r.text, "growth-02")
         r = await client.post("/communities/demo/declared/growth-05",
-                              data={"by": "王芳"})
+                              data={"text": "x"})
         assert r.status_code == 422
         assert "measured from the devices" in r.text
-        r = await client.post("/communities/demo/declared/growth-77", data={"by": "王芳"})
+        r = await client.post("/communities/demo/declared/growth-77", data={"text": "x"})
         assert r.status_code == 404
         assert "is not in the growth catalogue" in r.text
         r = await client.get("/communities/demo/declared.html", params={"tier": "gold"})

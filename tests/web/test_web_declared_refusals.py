@@ -21,53 +21,56 @@ GROWTH_DECLARED = ("growth-01, growth-02, growth-03, growth-08, growth-09, growt
 
 #: (row, form data, files) -> (status, problems)
 CASES: list[tuple[str, dict[str, Any], list[Any], int, list[str]]] = [
-    ("growth-99", {"by": "王芳"}, CERT, 404, [
+    ("growth-99", {}, CERT, 404, [
         f"row 'growth-99' is not in the growth catalogue (growth-01 … growth-28); its "
         f"declared rows are "
         f"{GROWTH_DECLARED}"]),
-    ("growth-1", {"by": "王芳"}, CERT, 404, [
+    ("growth-1", {}, CERT, 404, [
         f"row 'growth-1' is not in the growth catalogue (growth-01 … growth-28); did you mean "
         f"growth-01? its declared rows are {GROWTH_DECLARED}"]),
-    ("gold-01", {"by": "王芳"}, CERT, 404, [
+    ("gold-01", {}, CERT, 404, [
         "row 'gold-01' is not a catalogue row: row ids are <tier>-<number>, e.g. growth-01, "
         "with tier one of basic, growth, benchmark, db37"]),
-    ("growth-05", {"by": "王芳", "values": json.dumps({"smart_lights": 112})}, CERT, 422, [
+    ("growth-05", {"values": json.dumps({"smart_lights": 112})}, CERT, 422, [
         "row growth-05 (智能照明设施) is measured from the devices (smart_lighting_rate) and "
         f"cannot be declared; its figure comes from the inventory and telemetry. Declared "
         f"rows of growth: {GROWTH_DECLARED}"]),
-    ("growth-01", {"fibre_households": "3700", "total_households": "0", "by": "王芳"}, CERT,
+    ("growth-01", {"fibre_households": "3700", "total_households": "0"}, CERT,
      422, ["growth-01: total_households (社区家庭总数) = 0 is below the least allowed, 1 户"]),
-    ("basic-08", {"elderly_share_pct": "120", "services": "2", "requirement_met": "是",
-                  "by": "王芳"}, CERT, 422, [
+    ("basic-08", {"elderly_share_pct": "120", "services": "2", "requirement_met": "是"},
+     CERT, 422, [
         "basic-08: elderly_share_pct (60岁及以上常住老年人占比) = 120 is above the most "
         "allowed, 100 %"]),
-    ("growth-01", {"fibre_households": "3790", "total_households": "3790", "by": "王芳"}, [],
+    ("growth-01", {"fibre_households": "3790", "total_households": "3790"}, [],
      422, ["growth-01 (有线宽带网络) needs evidence: attach at least one file (field "
            "`evidence`), e.g. the operator's coverage certificate or a signed statement"]),
-    ("growth-01", {"fibre_households": "4000", "total_households": "3790", "by": "王芳"}, CERT,
+    ("growth-01", {"fibre_households": "4000", "total_households": "3790"}, CERT,
      422, ["growth-01: fibre_households (具备千兆接入能力的家庭数) = 4000 exceeds "
            "total_households (社区家庭总数) = 3790; a part cannot be more than the whole"]),
-    ("growth-01", {"fiber_households": "3790", "total_households": "3790", "by": "王芳"},
+    ("growth-01", {"fiber_households": "3790", "total_households": "3790"},
      CERT, 422, [
         "growth-01 has no field 'fiber_households' (did you mean fibre_households?); its "
         "fields are fibre_households (ratio_part, required), total_households (ratio_part, "
         "required)",
         "growth-01: fibre_households (具备千兆接入能力的家庭数) is required"]),
     ("growth-08", {"data_aggregation": "maybe", "property_platform_linked": "是",
-                   "scenarios": "5.5", "by": "王芳"}, CERT, 422, [
+                   "scenarios": "5.5"}, CERT, 422, [
         "growth-08: data_aggregation (社区人、地、事、物、情、组织等信息集中汇聚、整合管理、动态"
         "更新) must be yes or no (true/false, 是/否), got 'maybe'",
         "growth-08: scenarios (整合或新建的智慧社区应用场景数) must be a whole number such as "
         "3790, got '5.5'"]),
-    ("growth-02", {"covered_area": "lots", "total_area": "0.4", "by": " "}, CERT, 422, [
+    ("growth-02", {"covered_area": "lots", "total_area": "0.4"}, CERT, 422, [
         "growth-02: covered_area (5G信号覆盖的区域面积) must be a number such as 0.4, got "
-        "'lots'",
-        "who entered it is missing: give your name (field `by`)"]),
+        "'lots'"]),
+    # Who enters it is the signed-in user: a name typed into the form is refused.
+    ("growth-01", {"fibre_households": "3790", "total_households": "3790", "by": "王芳"},
+     CERT, 422, ["`by` is not taken any more: an entry is recorded in the name of the "
+                 "signed-in user; leave the field out"]),
     ("growth-01", {"values": json.dumps({"fibre_households": 3700}),
-                   "fibre_households": "3790", "total_households": "3790", "by": "王芳"}, CERT,
+                   "fibre_households": "3790", "total_households": "3790"}, CERT,
      422, ["'fibre_households' is given twice with different values: 3700 and '3790'; send "
            "it once"]),
-    ("growth-01", {"values": "{fibre: 1}", "by": "王芳"}, CERT, 422, [
+    ("growth-01", {"values": "{fibre: 1}"}, CERT, 422, [
         "`values` is not JSON (Expecting property name enclosed in double quotes at "
         "character 1); send an object such as {\"fibre_households\": 3790}"]),
 ]
@@ -83,15 +86,17 @@ async def test_every_malformed_entry_is_refused_with_its_reasons_and_nothing_is_
             assert (r.status_code, r.json()["problems"]) == (status, problems), (row, data)
             assert r.json()["detail"] == "; ".join(problems)
         r = await client.post("/api/communities/nowhere/declared/growth-01",
-                              data={"by": "王芳"})
+                              data={"text": "x"})
         assert r.status_code == 404
         assert r.json()["detail"].startswith("community 'nowhere' is not in the inventory")
         r = await client.post("/api/communities/demo/declared/growth-01",
                               json={"values": {"fibre_households": 1, "total_households": 2},
                                     "by": "王芳", "at": "2020-01-01T00:00:00Z"})
         assert (r.status_code, r.json()["problems"]) == (422, [
-            "unknown key 'at'; a JSON entry has values, text, by and evidence_sha256 (new "
-            "files need a multipart form)"])
+            "unknown key 'at'; a JSON entry has values, text and evidence_sha256 (new files "
+            "need a multipart form)",
+            "`by` is not taken any more: an entry is recorded in the name of the signed-in "
+            "user; leave the field out"])
         r = await client.get("/api/communities/demo/declared", params={"tier": "gold"})
         assert (r.status_code, r.json()["detail"]) == (
             422, "tier 'gold' is not a catalogue; use one of basic, growth, benchmark, db37")
@@ -111,7 +116,7 @@ async def test_every_malformed_entry_is_refused_with_its_reasons_and_nothing_is_
 async def test_a_file_above_the_limit_is_413_and_an_empty_file_is_refused(
         loaded: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SCG_EVIDENCE_MAX_BYTES", "1000")
-    form = {"fibre_households": "3790", "total_households": "3790", "by": "王芳"}
+    form = {"fibre_households": "3790", "total_households": "3790"}
     async with api(loaded, tmp_path / "ev", Clock(T1)) as (_, client):
         r = await client.post("/api/communities/demo/declared/growth-01", data=form,
                               files=[("evidence", ("big.pdf", b"x" * 1001, "application/pdf"))])
@@ -134,8 +139,8 @@ async def test_stored_entries_and_evidence_cannot_be_altered_or_deleted(
         loaded: str, tmp_path: Path) -> None:
     async with api(loaded, tmp_path / "ev", Clock(T1)) as (_, client):
         r = await client.post("/api/communities/demo/declared/growth-01",
-                              data={"fibre_households": "3790", "total_households": "3790",
-                                    "by": "王芳"}, files=CERT)
+                              data={"fibre_households": "3790", "total_households": "3790"},
+                              files=CERT)
         assert r.status_code == 201
     conn = await asyncpg.connect(loaded)
     try:

@@ -46,16 +46,16 @@ def problems(r: httpx.Response) -> list[str]:
 async def test_alarm_ids_beyond_bigint_are_422_and_unknown_ones_404(
         api: httpx.AsyncClient) -> None:
     for too_big in (BIGINT_MAX + 1, 10**30):
-        r = await api.post(f"/api/alarms/{too_big}/acknowledge", json={"by": "王芳"})
+        r = await api.post(f"/api/alarms/{too_big}/acknowledge")
         assert r.status_code == 422
         assert problems(r) == [
             f"path parameter `alarm_id`: input should be less than or equal to {BIGINT_MAX}, "
             f"got '{too_big}' (expected: the alarm's id, as in the community's alarm list)"]
     for not_an_id in ("0", "-1", "abc"):
-        r = await api.post(f"/api/alarms/{not_an_id}/close", json={"by": "王芳"})
+        r = await api.post(f"/api/alarms/{not_an_id}/close")
         assert r.status_code == 422, not_an_id
         assert problems(r)[0].startswith("path parameter `alarm_id`: input should be")
-    r = await api.post(f"/api/alarms/{BIGINT_MAX}/acknowledge", json={"by": "王芳"})
+    r = await api.post(f"/api/alarms/{BIGINT_MAX}/acknowledge", json={})
     assert (r.status_code, problems(r)) == (404, [
         f"alarm {BIGINT_MAX} does not exist; list alarms with GET "
         "/api/communities/{id}/alarms"])
@@ -75,11 +75,12 @@ async def test_every_refusal_answers_detail_and_problems(api: httpx.AsyncClient)
     assert r.status_code == 404 and problems(r)[0].startswith("community 'atlantis'")
     r = await api.get("/api/nothing/here")
     assert (r.status_code, problems(r)) == (404, ["Not Found"])
-    r = await api.post("/api/communities/demo/declared/growth-05", json={"by": "王芳"})
+    r = await api.post("/api/communities/demo/declared/growth-05", json={"text": "x"})
     assert r.status_code == 422 and problems(r)[0].startswith("row growth-05 (智能照明设施) is "
                                                               "measured")
-    r = await api.post("/api/alarms/1/acknowledge", json={})
-    assert (r.status_code, problems(r)) == (422, ["body field `by` is missing"])
+    r = await api.post("/api/alarms/1/acknowledge", json={"by": "王芳"})
+    assert (r.status_code, problems(r)) == (422, [
+        "body field `by`: extra inputs are not permitted, got '王芳'"])
     r = await api.post("/api/alarms/1/acknowledge", content="by=王芳".encode(),
                        headers={"content-type": "text/plain"})
     assert (r.status_code, problems(r)) == (422, [
@@ -157,8 +158,12 @@ async def test_the_openapi_document_promises_the_one_error_body() -> None:
             assert refs.get("503") == {error}, where
             if operation.get("parameters") or operation.get("requestBody"):
                 assert "422" in refs, where
+            if where not in ("POST /api/auth/token", "GET /login", "POST /login"):
+                assert {"401", "403"} <= set(refs), where   # every other route signs in
             for status, promised in refs.items():
-                if where == "POST /communities/{community_id}/declared/{row_id}" and status in (
+                if where == "POST /login" and status in ("401", "403", "429"):
+                    assert promised == {html}, (where, status)  # the sign-in form again
+                elif where == "POST /communities/{community_id}/declared/{row_id}" and status in (
                         "404", "413", "415", "422"):
                     assert html in promised, (where, status)  # the page, with the reasons
                     assert promised - {html} <= {error}

@@ -1,9 +1,9 @@
 """The API against its own OpenAPI document: Schemathesis generates requests for every
 operation (the pages and multipart forms included) and sends them to the real application,
 in process over ASGI, on a migrated database holding two communities with telemetry,
-alarms and a declared value with its evidence. Each answer must be a documented status
-with a documented content type and a body matching its documented schema, and never a
-server error.
+alarms and a declared value with its evidence, signed in as an admin of the whole county.
+Each answer must be a documented status with a documented content type and a body matching
+its documented schema, and never a server error.
 
 One operation is left out: GET /api/communities/{id}/alarms/stream, the server-sent-event
 stream, never ends on its own, so a generated request would wait for it until the case
@@ -25,6 +25,7 @@ from typing import Any
 import asyncpg
 import pytest
 import schemathesis
+from auth_support import user_headers
 from declared_support import PDF, T1
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -47,6 +48,8 @@ from inventory import import_inventory, parse_inventory
 from scg.localsvc import PostgresCluster
 from telemetry import DeviceState
 from web import create_app
+from web.auth.passwords import hash_password
+from web.auth.users import add_user
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -57,6 +60,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 MAX_EXAMPLES = 50
 STREAM = r"/alarms/stream$"
 PDF_SHA = hashlib.sha256(PDF).hexdigest()
+CLERK_PASSWORD = "a long enough password"
 
 #: Ids that exist in the seeded database, by path parameter: generated path parameters are
 #: swapped for one of these in part of the cases, so that requests reach real data and not
@@ -68,6 +72,8 @@ KNOWN: dict[str, list[Any]] = {
 }
 #: Cases sent per operation, for the summary and the check that none was left out.
 SENT: Counter[str] = Counter()
+#: The admin's bearer header, made by `seeded_app`.
+HEADERS: dict[str, str] = {}
 
 
 async def seed(dsn: str, evidence: Path) -> list[int]:
@@ -84,6 +90,8 @@ async def seed(dsn: str, evidence: Path) -> list[int]:
         await write_batch(conn, [msg(envelope(1, gw1)), status_msg(True)])
         stored = EvidenceStore(evidence).put(io.BytesIO(PDF), "光纤覆盖证明.pdf",
                                              "application/pdf")
+        await add_user(conn, "文员", "viewer", None, hash_password(CLERK_PASSWORD),
+                       actor="test", at=T1)
         await enter_declaration(conn, "demo", "growth-01",
                                 {"fibre_households": 3790, "total_households": 3790},
                                 text="运营商出具的覆盖证明", by="王芳", at=T1, files=[stored])
@@ -105,6 +113,7 @@ def seeded_app(pg_cluster: PostgresCluster, tmp_path_factory: pytest.TempPathFac
     evidence = tmp_path_factory.mktemp("evidence")
     KNOWN["alarm_id"] = asyncio.run(seed(dsn, evidence))
     assert KNOWN["alarm_id"], "the seed wrote no alarms"
+    HEADERS.update(asyncio.run(user_headers(dsn, "schemathesis", "admin")))
     started = time.monotonic()
     yield create_app(dsn, evidence_dir=evidence)
     plugins = request.config.pluginmanager
@@ -119,10 +128,10 @@ def seeded_app(pg_cluster: PostgresCluster, tmp_path_factory: pytest.TempPathFac
 
 
 @pytest.fixture(scope="module")
-def api_headers() -> dict[str, str]:
-    """Headers every generated request carries: where a bearer token goes once the API
-    requires one."""
-    return {}
+def api_headers(seeded_app: Any) -> dict[str, str]:
+    """Headers every generated request carries: an admin's bearer token (every route but
+    /healthz and the sign-in ones refuses anonymous requests)."""
+    return dict(HEADERS)
 
 
 # The document is the one the app serves at /openapi.json (it does not depend on the
@@ -155,8 +164,9 @@ def test_every_operation_answers_as_its_openapi_document_says(
 def test_the_success_paths_random_data_cannot_reach_also_conform(
         seeded_app: Any, api_headers: dict[str, str]) -> None:
     """A valid entry for a declared row (its values depend on the row), by the API (201)
-    and by the page's form (303), and a download of the stored evidence."""
-    form = {"fibre_households": "3700", "total_households": "3790", "by": "王芳",
+    and by the page's form (303), a download of the stored evidence, and a bearer token
+    for a user's right password."""
+    form = {"fibre_households": "3700", "total_households": "3790",
             "evidence_sha256": PDF_SHA}
     entered = schema["/api/communities/{community_id}/declared/{row_id}"]["POST"].Case(
         path_parameters={"community_id": "demo", "row_id": "growth-01"}, body=form,
@@ -174,6 +184,12 @@ def test_the_success_paths_random_data_cannot_reach_also_conform(
         path_parameters={"sha256": PDF_SHA})
     r = download.call_and_validate(app=seeded_app, headers=api_headers, checks=CHECKS)
     assert (r.status_code, r.content) == (200, PDF)
+    token = schema["/api/auth/token"]["POST"].Case(
+        body={"username": "文员", "password": CLERK_PASSWORD},
+        media_type="application/x-www-form-urlencoded")
+    r = token.call_and_validate(app=seeded_app, checks=CHECKS)
+    assert (r.status_code, r.json()["token_type"], r.json()["expires_in"]) == (
+        200, "bearer", 3600)
 
 
 def test_schemathesis_sent_cases_to_every_operation_but_the_stream() -> None:
@@ -185,4 +201,4 @@ def test_schemathesis_sent_cases_to_every_operation_but_the_stream() -> None:
                       "paths"].items()
                   for method in methods}
     assert set(SENT) == {op for op in documented if not op.endswith("/alarms/stream")}
-    assert len(SENT) == 20
+    assert len(SENT) == 24

@@ -8,6 +8,7 @@ operation log, all in one transaction; an illegal move changes nothing.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any, Final
 
@@ -30,6 +31,14 @@ class AlarmNotFound(LookupError):
                          "/api/communities/{id}/alarms")
 
 
+class OutOfScope(Exception):
+    """The alarm belongs to a community the actor may not act in."""
+
+    def __init__(self, alarm_id: int, community: str) -> None:
+        super().__init__(f"alarm {alarm_id} belongs to community {community!r}")
+        self.community = community
+
+
 class TransitionError(ValueError):
     """The alarm is not in the state the action needs; the message says what it is in."""
 
@@ -40,11 +49,14 @@ _PAST: dict[str, str] = {"acknowledge": "acknowledged", "close": "closed"}
 
 
 async def apply_action(conn: Connection, alarm_id: int, action: str, *, by: str,
-                       note: str | None, at: datetime) -> dict[str, Any]:
-    """Perform `action` (acknowledge | close) on the alarm as `by`; return the alarm.
+                       note: str | None, at: datetime,
+                       communities: Collection[str] | None = None) -> dict[str, Any]:
+    """Perform `action` (acknowledge | close) on the alarm as `by`, the signed-in user;
+    return the alarm.
 
-    Raises AlarmNotFound for an unknown id and TransitionError when the alarm is not in
-    the state the action needs.
+    Raises AlarmNotFound for an unknown id, OutOfScope when `communities` (the actor's
+    scope; None: the whole county) does not include the alarm's, and TransitionError when
+    the alarm is not in the state the action needs.
     """
     if action not in ACTIONS:
         raise ValueError(f"unknown alarm action {action!r}; use {', '.join(ACTIONS)}")
@@ -59,6 +71,8 @@ async def apply_action(conn: Connection, alarm_id: int, action: str, *, by: str,
                FROM alarms WHERE id = $1 FOR UPDATE""", alarm_id)
         if row is None:
             raise AlarmNotFound(alarm_id)
+        if communities is not None and row["community"] not in communities:
+            raise OutOfScope(alarm_id, row["community"])
         if row["state"] != need:
             raise TransitionError(_refusal(row, action, need))
         prefix = "acknowledged" if action == "acknowledge" else "closed"

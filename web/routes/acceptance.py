@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Final, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from acceptance.export import MEDIA_TYPES, export
+from acceptance.export import MEDIA_TYPES, export, render_html
 from acceptance.report import AcceptanceReport, build_report
+from web.auth import require
 from web.deps import CommunityDep, ConnDep
-from web.errors import INVALID, NO_COMMUNITY, error_responses
+from web.errors import INVALID, LOGIN_REDIRECT, NO_COMMUNITY, error_responses
+from web.headers import html_page
 from web.params import parse_time, time_query
 
 router = APIRouter(tags=["acceptance"])
@@ -35,7 +37,8 @@ async def _report(conn: Any, community: Any, tier: str, as_of: str | None
     return await build_report(conn, community["id"], tier, as_of=parse_time(as_of, "as_of"))
 
 
-@router.get("/api/communities/{community_id}/acceptance", responses=ERRORS)
+@router.get("/api/communities/{community_id}/acceptance", responses=ERRORS,
+            dependencies=[Depends(require("indicators.read"))])
 async def acceptance(community: CommunityDep, conn: ConnDep, tier: TierQuery,
                      as_of: AsOfQuery = None) -> dict[str, Any]:
     """Every row of the tier's table with its requirement, completion text, figures (and
@@ -53,6 +56,8 @@ def _document(fmt: str) -> Any:
             stamp = report.as_of.strftime("%Y%m%d-%H%M")
             headers["Content-Disposition"] = (
                 f'attachment; filename="acceptance-{report.community}-{tier}-{stamp}.{fmt}"')
+        if fmt == "html":   # inline styles: allowed by the page's nonce
+            return html_page(render_html(report))
         return Response(export(report, fmt), media_type=MEDIA_TYPES[fmt], headers=headers)
 
     document.__name__ = f"acceptance_{fmt}"
@@ -65,5 +70,8 @@ for _fmt in ("html", "csv", "xlsx", "json"):
     router.add_api_route(
         f"/communities/{{community_id}}/acceptance.{_fmt}", _document(_fmt), methods=["GET"],
         response_class=Response,
+        # A document opened in a browser: whoever is not signed in is sent to /login.
+        dependencies=[Depends(require("indicators.read", page=True))],
         responses={200: {"description": f"the report as {_fmt.upper()}", "content": {
-            MEDIA_TYPES[_fmt].split(";")[0]: {"schema": _BODIES[_fmt]}}}, **ERRORS})
+            MEDIA_TYPES[_fmt].split(";")[0]: {"schema": _BODIES[_fmt]}}},
+            **LOGIN_REDIRECT, **ERRORS})

@@ -12,19 +12,23 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Header, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
 from starlette.background import BackgroundTask
 from starlette.responses import StreamingResponse
 
 from indicators.params import ParamError
 from ingest.alarms import STATES
-from web.alarms.actions import AlarmNotFound, TransitionError, apply_action
+from web.alarms.actions import AlarmNotFound, OutOfScope, TransitionError, apply_action
 from web.alarms.hub import AlarmHub
 from web.alarms.query import list_alarms
+from web.auth import Actor, require
+from web.auth.deps import out_of_scope
 from web.deps import ClockDep, CommunityDep, CommunityId, ConnDep, get_community
 from web.errors import INVALID, NO_COMMUNITY, UNREADABLE, error_responses
 from web.models import AlarmActionIn, AlarmOut
 from web.params import check_choice, choice_query, parse_time, text_query, time_query
+
+Acting = Annotated[Actor, Depends(require("alarms.act"))]
 
 router = APIRouter(prefix="/api", tags=["alarms"])
 
@@ -32,12 +36,15 @@ router = APIRouter(prefix="/api", tags=["alarms"])
 AlarmId = Annotated[int, Path(ge=1, le=2**63 - 1, examples=[1],
                               description="the alarm's id, as in the community's alarm list")]
 _ACTION_ERRORS: Final = error_responses({
+    403: "the user's role may not act on alarms, or the alarm is in a community outside "
+         "the user's scope",
     404: "no alarm has this id",
     409: "the alarm is not in the state the action needs",
     **UNREADABLE, **INVALID})
 
 
 @router.get("/communities/{community_id}/alarms", response_model=list[AlarmOut],
+            dependencies=[Depends(require("alarms.read"))],
             responses=error_responses({**NO_COMMUNITY, **INVALID}))
 async def community_alarms(
     community: CommunityDep,
@@ -54,34 +61,39 @@ async def community_alarms(
                              since=parse_time(since, "since"), limit=limit)
 
 
-async def _act(action: str, alarm_id: int, body: AlarmActionIn, conn: ConnDep,
-               clock: ClockDep) -> dict[str, Any]:
+async def _act(action: str, alarm_id: int, body: AlarmActionIn | None, conn: ConnDep,
+               clock: ClockDep, actor: Actor) -> dict[str, Any]:
     try:
-        return await apply_action(conn, alarm_id, action, by=body.by, note=body.note or None,
-                                  at=clock())
+        return await apply_action(conn, alarm_id, action, by=actor.name,
+                                  note=(body.note if body else None) or None, at=clock(),
+                                  communities=actor.communities)
     except AlarmNotFound as exc:
         raise HTTPException(404, str(exc)) from None
+    except OutOfScope as exc:
+        raise HTTPException(403, out_of_scope(actor, f"community {exc.community!r}, where "
+                                                     f"alarm {alarm_id} was raised")) from None
     except TransitionError as exc:
         raise HTTPException(409, str(exc)) from None
 
 
 @router.post("/alarms/{alarm_id}/acknowledge", response_model=AlarmOut,
              responses=_ACTION_ERRORS)
-async def acknowledge_alarm(alarm_id: AlarmId, body: AlarmActionIn, conn: ConnDep,
-                            clock: ClockDep) -> dict[str, Any]:
-    """Acknowledge an open alarm as `by`, at the server's time."""
-    return await _act("acknowledge", alarm_id, body, conn, clock)
+async def acknowledge_alarm(alarm_id: AlarmId, conn: ConnDep, clock: ClockDep, actor: Acting,
+                            body: AlarmActionIn | None = None) -> dict[str, Any]:
+    """Acknowledge an open alarm, as the signed-in user, at the server's time."""
+    return await _act("acknowledge", alarm_id, body, conn, clock, actor)
 
 
 @router.post("/alarms/{alarm_id}/close", response_model=AlarmOut, responses=_ACTION_ERRORS)
-async def close_alarm(alarm_id: AlarmId, body: AlarmActionIn, conn: ConnDep,
-                      clock: ClockDep) -> dict[str, Any]:
-    """Close an acknowledged alarm as `by`, at the server's time."""
-    return await _act("close", alarm_id, body, conn, clock)
+async def close_alarm(alarm_id: AlarmId, conn: ConnDep, clock: ClockDep, actor: Acting,
+                      body: AlarmActionIn | None = None) -> dict[str, Any]:
+    """Close an acknowledged alarm, as the signed-in user, at the server's time."""
+    return await _act("close", alarm_id, body, conn, clock, actor)
 
 
 @router.get("/communities/{community_id}/alarms/stream",
             response_class=StreamingResponse,
+            dependencies=[Depends(require("alarms.read"))],
             responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
                              "description": "server-sent events, see the module doc"},
                        **error_responses({**NO_COMMUNITY,

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from indicators.video_load import load_camera_records
 from inventory.records import RECORD_CHECKS
+from web.auth import require
 from web.deps import CommunityDep, ConnDep
 from web.errors import INVALID, NO_COMMUNITY, error_responses
 from web.models import CameraRecordOut
@@ -20,6 +21,7 @@ _FIELDS = ("id", "name", "code", "civil_code", "longitude", "latitude", "key_pos
 
 
 @router.get("/{community_id}/cameras/records", response_model=list[CameraRecordOut],
+            dependencies=[Depends(require("indicators.read"))],
             responses=error_responses({**NO_COMMUNITY, **INVALID}))
 async def camera_records(community: CommunityDep, conn: ConnDep) -> list[dict[str, Any]]:
     rows, verdicts = await load_camera_records(conn, community["id"])

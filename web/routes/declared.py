@@ -3,11 +3,12 @@ of a tier, a row's history, entering a value with evidence files, downloading ev
 
 POST /api/communities/{id}/declared/{row_id} takes multipart/form-data: one form field per
 value of the row (names as in the catalogue, e.g. fibre_households=3790) and/or a JSON
-object in `values`; `text` (free text); `by` (who enters it); files `evidence` (repeat the
-field for several). A JSON body {"values", "text", "by"} works for rows needing no evidence.
-The entry time is the server's clock. Refusals: 404 unknown row or community, 413 for a
-file above the size limit, 415 for a body that is neither a form nor JSON, 400 for a form
-that cannot be parsed, 422 otherwise; each with `detail` and `problems` (every reason).
+object in `values`; `text` (free text); files `evidence` (repeat the field for several). A
+JSON body {"values", "text"} works for rows needing no evidence. The entry is recorded in
+the name of the signed-in user, at the server's clock. Refusals: 404 unknown row or
+community, 413 for a file above the size limit, 415 for a body that is neither a form nor
+JSON, 400 for a form that cannot be parsed, 422 otherwise; each with `detail` and
+`problems` (every reason).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import asyncio
 from typing import Annotated, Any, Final
 from urllib.parse import quote
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse, Response
 
 from acceptance.catalogue import FILES, Catalogue, Row, load_catalogue
@@ -30,6 +31,8 @@ from acceptance.declared import (
 from acceptance.declared_check import DeclarationRefused, declarable_row
 from acceptance.evidence import EvidenceMissing, EvidenceStore, is_sha256
 from indicators.params import ParamError
+from web.auth import Actor, require
+from web.auth.deps import out_of_scope
 from web.declared_entry import ENTRY_BODY, read_entry, store_entry
 from web.deps import ClockDep, CommunityDep, ConnDep
 from web.errors import INVALID, NO_COMMUNITY, error_response, error_responses
@@ -91,6 +94,7 @@ def row_dict(row: Row) -> dict[str, Any]:
 
 
 @router.get("/communities/{community_id}/declared",
+            dependencies=[Depends(require("declared.read"))],
             responses=error_responses({**NO_COMMUNITY, **INVALID}))
 async def declared_rows(community: CommunityDep, conn: ConnDep, tier: TierQuery = "growth",
                         as_of: AsOfQuery = None) -> dict[str, Any]:
@@ -110,7 +114,7 @@ async def declared_rows(community: CommunityDep, conn: ConnDep, tier: TierQuery 
 
 
 @router.get("/communities/{community_id}/declared/{row_id}/history", response_model=None,
-            responses=_ROW_ERRORS)
+            dependencies=[Depends(require("declared.read"))], responses=_ROW_ERRORS)
 async def declared_row_history(community: CommunityDep, conn: ConnDep, row_id: RowId,
                                as_of: AsOfQuery = None) -> dict[str, Any] | JSONResponse:
     """Every entry of the row, newest first; the first is the row's value."""
@@ -128,14 +132,17 @@ async def declared_row_history(community: CommunityDep, conn: ConnDep, row_id: R
              response_model=None, openapi_extra={"requestBody": ENTRY_BODY},
              responses={201: {"model": DeclarationOut, "description": "the stored entry"},
                         **error_responses(ENTRY_REFUSALS)})
-async def enter_declared_value(community: CommunityDep, conn: ConnDep, clock: ClockDep,
-                               row_id: RowId, request: Request) -> dict[str, Any] | JSONResponse:
-    """Enter a new value for a declared row (see the module doc for the form fields)."""
+async def enter_declared_value(
+        actor: Annotated[Actor, Depends(require("declared.enter"))], community: CommunityDep,
+        conn: ConnDep, clock: ClockDep, row_id: RowId, request: Request,
+) -> dict[str, Any] | JSONResponse:
+    """Enter a new value for a declared row (see the module doc for the form fields), in
+    the name of the signed-in user."""
     try:
         declarable_row(row_id)
         entry = await read_entry(request)
         declaration = await store_entry(conn, evidence_store(request), community["id"],
-                                        row_id, entry, clock())
+                                        row_id, entry, clock(), by=actor.name)
     except DeclarationRefused as exc:
         return refusal(exc)
     counts = await history_counts(conn, community["id"], declaration.tier)
@@ -148,12 +155,17 @@ async def enter_declared_value(community: CommunityDep, conn: ConnDep, clock: Cl
           "content": {t: {"schema": {"type": "string", "format": "binary"}}
                       for t in ("application/octet-stream", *sorted(INLINE_TYPES))}},
     **error_responses({
+        403: "the user's role may not read evidence, or no entry of the user's communities "
+             "attaches the file",
         404: "no evidence file has this SHA-256",
         422: "not a SHA-256",
         500: "the database lists the file but the evidence directory lacks it: restore the "
              "directory from its backup"})})
-async def download_evidence(sha256: Sha256, conn: ConnDep, request: Request) -> Response:
-    """An evidence file by its SHA-256, byte for byte as uploaded."""
+async def download_evidence(
+        sha256: Sha256, conn: ConnDep, request: Request,
+        actor: Annotated[Actor, Depends(require("declared.read"))]) -> Response:
+    """An evidence file by its SHA-256, byte for byte as uploaded (for a user scoped to
+    communities: a file attached to an entry of one of them)."""
     if not is_sha256(sha256):
         raise ParamError(f"{sha256!r} is not a SHA-256 (64 lower-case hex digits)")
     info = await evidence_file(conn, sha256)
@@ -161,6 +173,13 @@ async def download_evidence(sha256: Sha256, conn: ConnDep, request: Request) -> 
         return error_response(404, [
             f"no evidence file has SHA-256 {sha256}; the evidence of a row is listed by GET "
             "/api/communities/{id}/declared"])
+    if actor.communities is not None:
+        attached = await conn.fetch(
+            """SELECT DISTINCT d.community FROM declaration_evidence e
+               JOIN declarations d ON d.id = e.declaration WHERE e.sha256 = $1""", sha256)
+        if not any(actor.sees(r["community"]) for r in attached):
+            return error_response(403, [out_of_scope(actor, "the communities whose entries "
+                                                            "attach this file")])
     store = evidence_store(request)
     try:
         data = await asyncio.to_thread(store.read, sha256)
@@ -173,6 +192,8 @@ async def download_evidence(sha256: Sha256, conn: ConnDep, request: Request) -> 
                         "Content-Disposition": f"{'inline' if inline else 'attachment'}; "
                                                f"filename*=UTF-8''{quote(info.name)}",
                         "ETag": f'"{sha256}"',
-                        "Cache-Control": "private, max-age=31536000, immutable",
+                        # Evidence may name residents: not kept in any cache.
+                        "Cache-Control": "no-store",
                         "X-Content-Type-Options": "nosniff",
-                        "Content-Security-Policy": "sandbox"})
+                        "Content-Security-Policy": "sandbox; default-src 'none'; "
+                                                   "frame-ancestors 'none'"})

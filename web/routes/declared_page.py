@@ -2,7 +2,8 @@
 the tier's declared rows with their latest values and evidence, each with a plain form
 (multipart, no JavaScript) that posts to POST /communities/{id}/declared/{row_id}. A saved
 entry redirects back to the page (303); a refused one shows the page again with the reasons
-at the row and what was typed (status 422; files must be chosen again).
+at the row and what was typed (status 422; files must be chosen again). Entries are made in
+the name of the signed-in user; each form carries the session's CSRF token.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from urllib.parse import quote
 
 import jinja2
 import markupsafe
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from acceptance.catalogue import FILES, Row
@@ -25,9 +26,11 @@ from acceptance.declared import (
     latest_declarations,
 )
 from acceptance.declared_check import DeclarationRefused
+from web.auth import Actor, require
 from web.declared_entry import ENTRY_BODY, Entry, read_entry, store_entry
 from web.deps import ClockDep, CommunityDep, ConnDep, Connection, Record
-from web.errors import INVALID, NO_COMMUNITY, ErrorOut, error_responses
+from web.errors import INVALID, LOGIN_REDIRECT, NO_COMMUNITY, ErrorOut, error_responses
+from web.headers import html_page
 from web.params import choice_query
 from web.routes.declared import ENTRY_REFUSALS, RowId, evidence_store, tier_catalogue
 
@@ -39,17 +42,22 @@ router = APIRouter(tags=["pages"])
 # answer as JSON, is documented as JSON; their pages are documented as text/html here.
 _HTML: Final = {"text/html": {"schema": {"type": "string"}}}
 _PAGE_ANSWERS: Final[dict[int | str, dict[str, Any]]] = {
-    200: {"description": "the page", "content": _HTML},
+    200: {"description": "the page", "content": _HTML}, **LOGIN_REDIRECT,
     **error_responses({**NO_COMMUNITY, **INVALID})}
 #: The form's answers: refusals come back as the page (HTML) with the reasons at the row;
 #: an unknown community, a form that cannot be parsed and an unavailable database are
 #: answered with the API's error body.
 _FORM_ANSWERS: Final[dict[int | str, dict[str, Any]]] = {
-    303: {"description": "stored: back to the page, at the row",
+    303: {"description": "stored: back to the page, at the row (or, not signed in: to "
+                         "/login)",
           "headers": {"Location": {"schema": {"type": "string"},
                                    "description": "the page of the row's tier"}}},
     **{code: {"description": text, "content": _HTML} for code, text in ENTRY_REFUSALS.items()},
     **error_responses({400: ENTRY_REFUSALS[400]}),
+    # Above the size limit while the body arrives: refused before the page is involved.
+    413: {"model": ErrorOut, "description": ENTRY_REFUSALS[413],
+          "content": {**_HTML, "application/json": {"schema": {
+              "$ref": "#/components/schemas/ErrorOut"}}}},
     404: {"model": ErrorOut, "description": "unknown community (JSON) or row (HTML)",
           "content": _HTML},
 }
@@ -66,41 +74,52 @@ def _environment() -> jinja2.Environment:
 
 @router.get("/communities/{community_id}/declared.html", response_class=Response,
             responses=_PAGE_ANSWERS)
-async def declared_page(community: CommunityDep, conn: ConnDep,
+async def declared_page(actor: Annotated[Actor, Depends(require("declared.read", page=True))],
+                        request: Request, community: CommunityDep, conn: ConnDep,
                         tier: Annotated[str, choice_query("the catalogue", list(FILES))]
                         = "growth",
                         saved: Annotated[str | None, Query(
                             description="the row just stored, to say so on the page")]
                         = None) -> HTMLResponse:
     """The declared rows of a tier with their latest values and a form per row."""
-    return await _render(conn, community, tier or "growth", saved=saved)
+    return await _render(conn, community, tier or "growth", _viewer(actor, request),
+                         saved=saved)
 
 
 @router.post("/communities/{community_id}/declared/{row_id}", response_class=Response,
              response_model=None, status_code=303, responses=_FORM_ANSWERS,
              openapi_extra={"requestBody": ENTRY_BODY})
-async def declared_form_post(community: CommunityDep, conn: ConnDep, clock: ClockDep,
-                             row_id: RowId, request: Request) -> Response:
-    """The page's form: store the entry and go back to the page, or show why not."""
+async def declared_form_post(
+        actor: Annotated[Actor, Depends(require("declared.enter", page=True))],
+        community: CommunityDep, conn: ConnDep, clock: ClockDep, row_id: RowId,
+        request: Request) -> Response:
+    """The page's form: store the entry (as the signed-in user) and go back to the page,
+    or show why not."""
     tier = row_id.rpartition("-")[0]
     entry = Entry()
     try:
         entry = await read_entry(request)
         await store_entry(conn, evidence_store(request), community["id"], row_id, entry,
-                          clock())
+                          clock(), by=actor.name)
     except DeclarationRefused as exc:
         if tier not in FILES or exc.status == 404:
             return HTMLResponse(f"<p>{_escape(str(exc))}</p>", status_code=exc.status)
         typed = {k: str(v) for k, v in entry.values.items()}
-        typed.update(text=entry.text, by=entry.by)
-        return await _render(conn, community, tier, refused=(row_id, exc.problems, typed),
-                             status=exc.status)
+        typed.update(text=entry.text)
+        return await _render(conn, community, tier, _viewer(actor, request),
+                             refused=(row_id, exc.problems, typed), status=exc.status)
     target = (f"/communities/{quote(community['id'])}/declared.html?tier={quote(tier)}"
               f"&saved={quote(row_id)}#{quote(row_id)}")
     return RedirectResponse(target, status_code=303)
 
 
-async def _render(conn: Connection, community: Record, tier: str, *,
+def _viewer(actor: Actor, request: Request) -> dict[str, str]:
+    """Who is signed in, and the CSRF token the forms carry (empty with a bearer token)."""
+    return {"name": actor.name, "role": actor.role,
+            "csrf_token": getattr(request.state, "csrf_token", "")}
+
+
+async def _render(conn: Connection, community: Record, tier: str, viewer: dict[str, str], *,
                   saved: str | None = None,
                   refused: tuple[str, list[str], dict[str, str]] | None = None,
                   status: int = 200) -> HTMLResponse:
@@ -127,8 +146,8 @@ async def _render(conn: Connection, community: Record, tier: str, *,
     html = _environment().get_template("declared.html").render(
         community={"id": community["id"], "name": community["name"]}, catalogue=catalogue,
         tiers=list(FILES), rows=items, saved=saved, page_errors=page_errors,
-        measured=[r.id for r in catalogue.rows if r.kind == "measured"])
-    return HTMLResponse(html, status_code=status)
+        measured=[r.id for r in catalogue.rows if r.kind == "measured"], viewer=viewer)
+    return html_page(html, status)
 
 
 def _form_values(d: Declaration | None) -> dict[str, str]:

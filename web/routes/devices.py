@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from inventory.model import KINDS
+from web.auth import require
 from web.deps import CommunityDep, ConnDep
 from web.errors import INVALID, NO_COMMUNITY, error_responses
 from web.models import DeviceOut
@@ -18,6 +19,7 @@ STATES = ("online", "degraded", "offline", "unknown", "unmonitored")
 
 
 @router.get("/{community_id}/devices", response_model=list[DeviceOut],
+            dependencies=[Depends(require("indicators.read"))],
             responses=error_responses({**NO_COMMUNITY, **INVALID}))
 async def community_devices(
     community: CommunityDep,

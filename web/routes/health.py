@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from ingest.schema.migrate import storage_mode
+from web.auth import public
 from web.models import Health
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz", response_model=Health,
+            dependencies=[Depends(public("load balancers and monitoring probe it"))],
             responses={503: {"model": Health, "description": "database unusable"}})
 async def healthz(request: Request) -> JSONResponse | Health:
     try:

@@ -6,11 +6,12 @@ import difflib
 from datetime import timedelta
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from acceptance.history import history_entries, iso
 from indicators.load import INDICATOR_IDS
 from indicators.params import ParamError
+from web.auth import require
 from web.deps import ClockDep, CommunityDep, ConnDep
 from web.errors import INVALID, NO_COMMUNITY, error_responses
 from web.params import parse_time, time_query
@@ -21,6 +22,7 @@ DEFAULT_SPAN: Final = timedelta(days=7)
 
 
 @router.get("/{community_id}/indicators/history",
+            dependencies=[Depends(require("indicators.read"))],
             responses=error_responses({**NO_COMMUNITY, **INVALID}))
 async def indicator_history(
     community: CommunityDep,

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from indicators.load import compute_indicators
+from web.auth import require
 from web.deps import CommunityDep, ConnDep
 from web.errors import INVALID, NO_COMMUNITY, error_responses
 from web.models import IndicatorOut
@@ -17,6 +18,7 @@ router = APIRouter(prefix="/api/communities", tags=["indicators"])
 
 
 @router.get("/{community_id}/indicators", response_model=list[IndicatorOut],
+            dependencies=[Depends(require("indicators.read"))],
             responses=error_responses({**NO_COMMUNITY, **INVALID}))
 async def community_indicators(
     community: CommunityDep,
