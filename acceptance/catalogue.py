@@ -26,11 +26,9 @@ CATALOGUE_DIR: Final = Path(__file__).with_name("catalogues")
 #: Catalogue name -> file in CATALOGUE_DIR.
 FILES: Final = {"basic": "basic.yaml", "growth": "growth.yaml",
                 "benchmark": "benchmark.yaml", "db37": "db37_3890_3.yaml"}
-#: Indicator ids the report computes itself because the live indicator groups
-#: (`indicators.load.GROUPS`) do not include them yet: DB37's energy saving, whose loader
-#: waits for daily energy rollups (`indicators.energy_saving_load`).
-REPORT_ONLY: Final = frozenset({"lighting_energy_saving"})
-KNOWN_INDICATORS: Final = frozenset(INDICATOR_IDS) | REPORT_ONLY
+#: Indicator ids a measured row may name: every one is computed by the live groups
+#: (`indicators.load.GROUPS`), DB37's energy saving included.
+KNOWN_INDICATORS: Final = frozenset(INDICATOR_IDS)
 FIELD_TYPES: Final = ("count", "ratio_part", "number", "boolean", "text")
 #: Units of things counted one by one: a declared part in one of them is a whole number
 #: (12.5 households is refused); areas and percentages may have decimals.

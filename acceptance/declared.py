@@ -3,7 +3,8 @@ values, free text, who entered it, when (the server's clock) and its evidence fi
 
 Entries are never changed: a correction is a new entry, the latest one (by entry time) is
 the row's value, and all of them are its history. The tables refuse UPDATE and DELETE
-(migration 0008). Each entry is also written to the operation log.
+(migration 0008), and entries are a hash chain with their evidence files in the hash
+(`ingest.schema.chain`). Each entry is also written to the operation log.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import asyncpg
 
 from acceptance.declared_check import DeclarationRefused, check_entry, declarable_row
 from acceptance.evidence import StoredFile
+from ingest.schema.chain import append, log_operation
 
 Connection = Any  # asyncpg.Connection; asyncpg ships no type information
 
@@ -100,22 +102,21 @@ async def _insert(conn: Connection, community: str, tier: str, row_id: str,
             """INSERT INTO evidence_files (sha256, size, content_type, stored_at)
                VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING""",
             f.sha256, f.size, f.content_type, at)
-    ident: int = await conn.fetchval(
-        """INSERT INTO declarations (community, tier, row_id, field_values, text, entered_by,
-                                     entered_at)
-           VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7) RETURNING id""",
-        community, tier, row_id, json.dumps(values, ensure_ascii=False), text, by, at)
+    evidence = [{"position": i, "sha256": f.sha256, "name": f.name,
+                 "content_type": f.content_type} for i, f in enumerate(files)]
+    ident = await append(conn, "declarations", {
+        "community": community, "tier": tier, "row_id": row_id, "field_values": values,
+        "text": text, "entered_by": by, "entered_at": at, "evidence": evidence})
     await conn.executemany(
         """INSERT INTO declaration_evidence (declaration, position, sha256, name,
                                              content_type)
            VALUES ($1, $2, $3, $4, $5)""",
-        [(ident, i, f.sha256, f.name, f.content_type) for i, f in enumerate(files)])
-    await conn.execute(
-        """INSERT INTO operation_log (at, actor, action, community, target, note, details)
-           VALUES ($1, $2, 'declared.enter', $3, $4, NULL, $5::jsonb)""",
-        at, by, community, f"declared:{row_id}",
-        json.dumps({"declaration": ident, "tier": tier, "values": values,
-                    "evidence": [f.sha256 for f in files]}, ensure_ascii=False))
+        [(ident, e["position"], e["sha256"], e["name"], e["content_type"])
+         for e in evidence])
+    await log_operation(conn, at=at, actor=by, action="declared.enter", community=community,
+                        target=f"declared:{row_id}",
+                        details={"declaration": ident, "tier": tier, "values": values,
+                                 "evidence": [f.sha256 for f in files]})
     return ident
 
 

@@ -5,6 +5,10 @@ Recording happens in `HistoryRecorder` (a task in `scg api`'s lifespan, see
 `web.main`) and in `scg history record` (for cron). Several recorders may run at
 once: a recording is skipped when another one stored the community less than a tenth of
 an interval ago.
+
+A recording is the community's indicator snapshot (`indicators.snapshots`) when one may
+be served and was taken at most `SNAPSHOT_WITHIN` before the recording time; it is then
+recorded at the snapshot's own `as_of`. Otherwise the indicators are computed then.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from indicators.load import INDICATOR_IDS, compute_indicators
+from indicators.snapshots import served_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +34,8 @@ Pool = Any        # asyncpg.Pool
 DEFAULT_INTERVAL: Final = timedelta(hours=1)
 #: Advisory lock key that serialises recorders (any fixed 64-bit number).
 HISTORY_LOCK: Final = 0x5C6_0009
+#: A snapshot taken this long before a recording time at most stands for it.
+SNAPSHOT_WITHIN: Final = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +84,12 @@ async def record_indicators(conn: Connection, at: datetime,
 
 
 async def _record_one(conn: Connection, community: str, at: datetime) -> int:
-    results = [r.to_dict() for r in await compute_indicators(conn, community, at)]
+    served = await served_snapshot(conn, community, at, SNAPSHOT_WITHIN)
+    if served is not None and served.as_of <= at:
+        results: list[dict[str, Any]] = json.loads(served.indicators)
+        at = served.as_of
+    else:
+        results = [r.to_dict() for r in await compute_indicators(conn, community, at)]
     await conn.executemany(
         """INSERT INTO indicator_history (community, indicator, recorded_at, value, numerator,
                                           denominator, status, result)

@@ -7,16 +7,21 @@ Measured rows are written from the indicators only: a declaration for a measured
 never used (the declared store refuses it at entry; one found anyway is ignored and
 reported under `ignored_declaration`). A report as of a time before the community's
 first device data judges no measured row (未判定) and no overall verdict.
+
+A report as of now is written from the community's indicator snapshot when one may be
+served (`indicators.snapshots`): its `as_of` is the snapshot's. A past `as_of` reads the
+indicator history, else recomputes.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from acceptance.catalogue import REPORT_ONLY, Catalogue, Row, load_catalogue
+from acceptance.catalogue import Catalogue, Row, load_catalogue
 from acceptance.clauses import TextContext
 from acceptance.county import CountySettings, county_settings_from_env
 from acceptance.declared_texts import DeclarationLike, declared_text
@@ -28,12 +33,13 @@ from acceptance.report_facts import (
     UnknownCauses,
     first_data,
     monitored,
-    report_only_indicators,
     unknown_causes,
 )
 from acceptance.texts import measured_text, not_judged_text, row_verdict
 from indicators.load import compute_indicators
 from indicators.model import IndicatorResult
+from indicators.snapshots import served_snapshot
+from ingest.schema.chain_audit import ChainState, heads
 
 Connection = Any  # asyncpg.Connection; asyncpg ships no type information
 
@@ -122,6 +128,9 @@ class AcceptanceReport:
     unknown_words: str = "状态未知"
     #: What the rows' items are called (the banner lists unknown items by name).
     names: Names = field(default_factory=Names)
+    #: The records' hash-chain heads when the report was made (审计链): what the report's
+    #: declared values and the operation log were, for `scg audit verify` to hold later.
+    audit: tuple[ChainState, ...] = ()
 
     @property
     def tier(self) -> str:
@@ -177,6 +186,8 @@ class AcceptanceReport:
                 **({"why": self.unknown_words} if self.changes_if_online else {})},
             "indicator_sources": dict(self.indicator_sources),
             "notes": list(self.notes),
+            "audit_chains": [{"chain": s.chain, "rows": s.rows, "head": s.head}
+                             for s in self.audit],
             "rows": [r.to_dict() for r in self.rows],
         }
 
@@ -269,14 +280,19 @@ def assemble(catalogue: Catalogue, results: Sequence[IndicatorResult],
 async def build_report(conn: Connection, community: str, tier: str, *,
                        as_of: datetime | None = None, now: datetime | None = None,
                        declarations: Mapping[str, DeclarationLike] | None = None,
-                       county: CountySettings | None = None) -> AcceptanceReport:
+                       county: CountySettings | None = None,
+                       results: Sequence[IndicatorResult] | None = None,
+                       causes: UnknownCauses | None = None) -> AcceptanceReport:
     """The report of `community` against `tier` ("basic" | "growth" | "benchmark" |
     "db37"), live (as of `now`) or as of a past time.
 
-    Past: the indicator history's recordings (`indicators_as_of`), else recomputed from
-    the stored telemetry; declarations as entered by then. `declarations` replaces the
-    declared store (tests). `county`: the county's settings, by default those named by
-    SCG_COUNTY_SETTINGS.
+    Live: the indicator snapshot when one may be served (the report is then as of the
+    snapshot's time, and why devices are unknown is the snapshot's too), else computed
+    now; `results` and `causes` give them instead (the evaluator, which has just
+    computed them). Past: the indicator history's recordings
+    (`indicators_as_of`), else recomputed from the stored telemetry; declarations as
+    entered by then. `declarations` replaces the declared store (tests). `county`: the
+    county's settings, by default those named by SCG_COUNTY_SETTINGS.
     """
     catalogue = load_catalogue(tier)
     county = county if county is not None else county_settings_from_env()
@@ -289,20 +305,28 @@ async def build_report(conn: Connection, community: str, tier: str, *,
                           "`scg inventory import FILE`")
     generated = now or datetime.now(UTC)
     at = as_of or generated
+    given: list[IndicatorResult] | None = None
+    sources: dict[str, str] = {}
+    if results is not None:
+        given = list(results)
+        sources = dict.fromkeys((r.id for r in given), "computed")
+    elif as_of is None:
+        snapshot = await snapshot_results(conn, community, generated)
+        if snapshot is not None:
+            at, given, causes = snapshot
+            sources = dict.fromkeys((r.id for r in given), "snapshot")
     notes: list[str] = []
     first = await first_data(conn, community)
     judged = (at >= first) if first is not None else not await monitored(conn, community)
-    results: list[IndicatorResult] = []
-    sources: dict[str, str] = {}
-    causes = UnknownCauses()
+    found: list[IndicatorResult] = []
+    causes = causes if causes is not None else UnknownCauses()
     if judged:
-        results, sources = await _indicators(conn, community, at, past=as_of is not None)
-        wanted = [m.indicator for r in catalogue.rows for m in r.measures
-                  if m.indicator in REPORT_ONLY]
-        for extra in await report_only_indicators(conn, community, at, wanted):
-            results.append(extra)
-            sources[extra.id] = "computed"
-        causes = await unknown_causes(conn, community, at)
+        if given is not None:
+            found = given
+        else:
+            found, sources = await _indicators(conn, community, at, past=as_of is not None)
+        if not causes.known:
+            causes = await unknown_causes(conn, community, at)
     else:
         notes.append(f"截至{local_time(at)}（北京时间）社区尚无设备数据" + (
             f"（首条数据时间{local_time(first)}）" if first is not None else "")
@@ -322,11 +346,24 @@ async def build_report(conn: Connection, community: str, tier: str, *,
                       not_applicable=county.not_applicable if county else {})
     kinds = {k for r in catalogue.rows for m in r.measures
              for k in INDICATOR_KINDS.get(m.indicator, ())}
-    return assemble(catalogue, results, declarations, register, community=community,
-                    community_name=com["name"] or community, as_of=at, live=as_of is None,
-                    generated_at=generated, sources=sources, notes=notes, ctx=ctx,
-                    county=county, judged=judged, first=first,
-                    unknown_words=causes.words(kinds))
+    report = assemble(catalogue, found, declarations, register, community=community,
+                      community_name=com["name"] or community, as_of=at, live=as_of is None,
+                      generated_at=generated, sources=sources, notes=notes, ctx=ctx,
+                      county=county, judged=judged, first=first,
+                      unknown_words=causes.words(kinds))
+    return replace(report, audit=tuple(await heads(conn)))
+
+
+async def snapshot_results(conn: Connection, community: str, now: datetime
+                           ) -> tuple[datetime, list[IndicatorResult], UnknownCauses] | None:
+    """The snapshot's time, results and causes of unknown devices, when the community's
+    snapshot may be served."""
+    served = await served_snapshot(conn, community, now)
+    if served is None:
+        return None
+    causes = UnknownCauses.from_dict(json.loads(served.overview).get("unknown_causes"))
+    return (served.as_of, [result_from_dict(d) for d in json.loads(served.indicators)],
+            causes)
 
 
 async def _indicators(conn: Connection, community: str, at: datetime, *, past: bool

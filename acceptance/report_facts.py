@@ -1,6 +1,6 @@
 """What the report reads from the database besides the indicators: when the community's
 data begins, why devices are in state unknown (their gateway says it is offline, or they
-have not reported yet), and the indicators only the report computes (energy saving).
+have not reported yet).
 
 Kept apart from `acceptance.report` (pure assembly) so the words the report prints about
 data follow from facts queried in one place.
@@ -8,13 +8,11 @@ data follow from facts queried in one place.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Final
 
-from indicators.energy_saving_load import energy_saving_indicators
-from indicators.model import IndicatorResult
 from indicators.states import load_effective_states, load_gateways
 
 Connection = Any  # asyncpg.Connection; asyncpg ships no type information
@@ -23,6 +21,7 @@ Connection = Any  # asyncpg.Connection; asyncpg ships no type information
 INDICATOR_KINDS: Final[dict[str, tuple[str, ...]]] = {
     "smart_lighting_rate": ("light",), "lighting_energy_saving": ("light",),
     "video_key_coverage": ("camera",), "video_networked_rate": ("camera",),
+    "video_networked_time_rate": ("camera",),
     "video_intact_rate": ("camera",), "video_picture_out_rate": ("camera",),
     "video_record_compliance": ("camera",), "energy_collection_rate": ("meter",),
     "smart_charging_compounds": ("charger",),
@@ -31,9 +30,6 @@ INDICATOR_KINDS: Final[dict[str, tuple[str, ...]]] = {
     "highrise_throw_coverage": ("throw_camera",), "access_control_compounds": ("access_gate",),
     "perimeter_compounds": ("perimeter_detector",), "elderly_sos_coverage": ("sos_button",),
     "elderly_sos_response_rate": ("sos_button",)}
-#: Indicators the report computes itself (see `acceptance.catalogue.REPORT_ONLY`).
-REPORT_ONLY_GROUPS: Final[dict[str, Callable[..., Awaitable[list[IndicatorResult]]]]] = {
-    "lighting_energy_saving": energy_saving_indicators}
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +39,21 @@ class UnknownCauses:
 
     offline_gateways: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     not_reported: Mapping[str, int] = field(default_factory=dict)
+    #: False for the empty stand-in (not looked up): the report then looks them up.
+    known: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON the evaluator keeps with a snapshot."""
+        return {"offline_gateways": {k: list(v) for k, v in self.offline_gateways.items()},
+                "not_reported": dict(self.not_reported)}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any] | None) -> UnknownCauses:
+        """From `to_dict`'s JSON; not `known` when there is none (an older snapshot)."""
+        if d is None:
+            return cls()
+        return cls({k: tuple(v) for k, v in d.get("offline_gateways", {}).items()},
+                   dict(d.get("not_reported", {})), known=True)
 
     def words(self, kinds: Iterable[str] | None = None) -> str:
         """`状态未知（网关xy-gw1离线）`, `状态未知（设备尚未上报）`, both causes, or
@@ -67,7 +78,7 @@ async def unknown_causes(conn: Connection, community: str, at: datetime) -> Unkn
         """SELECT id, kind, gateway, protocol FROM devices
            WHERE community = $1 AND protocol IS NOT NULL ORDER BY id""", community)
     if not rows:
-        return UnknownCauses()
+        return UnknownCauses(known=True)
     states = await load_effective_states(conn, community, rows, at)
     gateways = await load_gateways(conn, community)
     offline: dict[str, set[str]] = {}
@@ -81,7 +92,8 @@ async def unknown_causes(conn: Connection, community: str, at: datetime) -> Unkn
             offline.setdefault(r["kind"], set()).add(r["gateway"])
         else:
             silent[r["kind"]] = silent.get(r["kind"], 0) + 1
-    return UnknownCauses({k: tuple(sorted(v)) for k, v in offline.items()}, silent)
+    return UnknownCauses({k: tuple(sorted(v)) for k, v in offline.items()}, silent,
+                         known=True)
 
 
 async def first_data(conn: Connection, community: str) -> datetime | None:
@@ -108,15 +120,3 @@ async def monitored(conn: Connection, community: str) -> bool:
         "SELECT EXISTS (SELECT 1 FROM devices WHERE community = $1 AND protocol IS NOT NULL)",
         community)
     return found
-
-
-async def report_only_indicators(conn: Connection, community: str, at: datetime,
-                                 wanted: Iterable[str],
-                                 window: timedelta | None = None) -> list[IndicatorResult]:
-    """The report-only indicators among `wanted`, computed at `at`."""
-    out: list[IndicatorResult] = []
-    for ident in dict.fromkeys(wanted):
-        group = REPORT_ONLY_GROUPS.get(ident)
-        if group is not None:
-            out.extend(await group(conn, community, at, window))
-    return out

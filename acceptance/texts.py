@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from acceptance.catalogue import REPORT_ONLY, Row
+from acceptance.catalogue import Row
 from acceptance.clauses import BUILDERS, VIDEO_TRIPLE, Results, TextContext, key_positions
 from acceptance.judge import MeasureOutcome, breakdown_of
 from acceptance.phrasing import (
@@ -151,7 +151,7 @@ def measured_text(row: Row, outcomes: Sequence[MeasureOutcome], results: Results
             continue
         done.add(o.indicator)
         result = results.get(o.indicator)
-        if result is None and o.indicator not in REPORT_ONLY:
+        if result is None:
             name = INDICATOR_NAMES.get(o.indicator, o.indicator)
             clauses.append(Clause(f"{name}无数据：该时刻没有此指标的计算结果"))
         elif result is not None and o.status == "not_applicable":

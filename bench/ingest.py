@@ -32,6 +32,7 @@ import asyncpg
 
 from ingest.consumer import Consumer, ConsumerSettings
 from ingest.schema.migrate import migrate
+from inventory import import_inventory, parse_inventory
 from scg.localsvc import Mosquitto, PostgresCluster
 from telemetry import Envelope, Reading, encode, uplink_topic
 
@@ -63,17 +64,40 @@ class Drain:
 
 def _envelopes(count: int, per_message: int, start: datetime,
                first_seq: int) -> Iterator[tuple[str, bytes, list[Reading]]]:
-    """`count` envelopes of `per_message` meter readings, round-robin over the gateways."""
+    """`count` envelopes of `per_message` meter readings, round-robin over the gateways,
+    each gateway reporting its own meters (`_register`)."""
     n = 0
+    per_gateway = METERS // GATEWAYS
+    sent = [0] * GATEWAYS
     for i in range(count):
-        gateway = f"gw{i % GATEWAYS:02d}"
+        g = i % GATEWAYS
+        gateway = f"gw{g:02d}"
         items = []
         for _ in range(per_message):
             t = start + timedelta(milliseconds=n)
-            items.append(Reading(f"m{n % METERS:05d}", METRIC, t, float(n)))
+            meter = g * per_gateway + sent[g] % per_gateway
+            sent[g] += 1
+            items.append(Reading(f"m{meter:05d}", METRIC, t, float(n)))
             n += 1
         env = Envelope(COMMUNITY, gateway, first_seq + i, items[-1].time, tuple(items))
         yield uplink_topic(COMMUNITY, gateway, "telemetry"), encode(env), items
+
+
+async def _register(dsn: str) -> None:
+    """Import the bench community's register: ingest takes readings only of the meters
+    registered to the gateway that sends them."""
+    per_gateway = METERS // GATEWAYS
+    rows = "".join(
+        f'  - {{id: "m{{n:05d}}", repeat: {per_gateway}, start: {g * per_gateway}, '
+        f'kind: meter, household: "h{{n:05d}}", gateway: gw{g:02d}, protocol: modbus}}\n'
+        for g in range(GATEWAYS))
+    inventory = parse_inventory(f"community: {{id: {COMMUNITY}, name: bench, district: "
+                                f'"370102"}}\ndevices:\n{rows}', "bench.yaml")
+    conn = await asyncpg.connect(dsn)
+    try:
+        await import_inventory(conn, inventory)
+    finally:
+        await conn.close()
 
 
 def _login(broker: Mosquitto, username: str) -> tuple[str | None, str | None]:
@@ -277,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
                 Mosquitto(root / "mosquitto") as broker:
             dsn = pg.create_database("bench_ingest")
             asyncio.run(migrate(dsn, timescaledb=False))
+            asyncio.run(_register(dsn))
             drains, copies, inserts = asyncio.run(
                 measure(dsn, broker, {100: args.messages_100, 1: args.messages_1},
                         args.insert_seconds))

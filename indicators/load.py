@@ -12,7 +12,9 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from indicators import charging, energy, lighting
+from indicators import availability, charging, energy, energy_saving, lighting
+from indicators.availability_load import video_networked_time_rate
+from indicators.energy_saving_load import energy_saving_indicators
 from indicators.field_load import (
     charging_indicators,
     energy_indicators,
@@ -66,6 +68,11 @@ async def _lighting_group(conn: Connection, community: str, as_of: datetime,
     return [await _lighting(conn, community, as_of, window or DEFAULT_WINDOW)]
 
 
+async def _networked_time_group(conn: Connection, community: str, as_of: datetime,
+                                window: timedelta | None) -> list[IndicatorResult]:
+    return [await video_networked_time_rate(conn, community, as_of, window)]
+
+
 async def _video_group(conn: Connection, community: str, as_of: datetime,
                        window: timedelta | None) -> list[IndicatorResult]:
     return await video_indicators(conn, community, as_of, window or DEFAULT_WINDOW)
@@ -78,7 +85,9 @@ Group = Callable[[Connection, str, datetime, timedelta | None],
                  Awaitable[list[IndicatorResult]]]
 
 #: The measured indicators computed so far, in the order the API returns them: lighting,
-#: video, then the rest in docs/indicators.md order. New groups go at the end.
+#: video, then the rest in docs/indicators.md order. New groups go at the end: the
+#: windowed networked rate (online time ÷ observed time over 7 days, beside the live
+#: `video_networked_rate`) and DB37/T 3890.3's lighting energy saving (kWh).
 GROUPS: Final[tuple[tuple[tuple[str, ...], Group], ...]] = (
     ((lighting.INDICATOR_ID,), _lighting_group),
     (VIDEO_INDICATORS, _video_group),
@@ -86,6 +95,8 @@ GROUPS: Final[tuple[tuple[tuple[str, ...], Group], ...]] = (
     ((charging.INDICATOR_ID,), charging_indicators),
     (FIRE_INDICATORS, fire_indicators),
     (SAFETY_INDICATORS, safety_indicators),
+    ((availability.INDICATOR_ID,), _networked_time_group),
+    ((energy_saving.INDICATOR_ID,), energy_saving_indicators),
 )
 INDICATOR_IDS: Final = tuple(ident for ids, _ in GROUPS for ident in ids)
 

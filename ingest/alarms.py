@@ -6,9 +6,11 @@ A condition event (active true) opens an alarm unless one for the same device, t
 key is still uncleared; its clearing event (active false, any severity) marks that alarm
 cleared. A momentary event (active absent) opens one alarm per event. The same event
 stored twice never opens a second alarm: a unique index on (device, type, key, time)
-absorbs it. Each change is added to `alarm_changes` and announced with NOTIFY, which
-PostgreSQL delivers only once the transaction commits. What people do to alarms
-(acknowledge, close) and how they are read and streamed is in `web.alarms`.
+absorbs it. Each change is appended to `alarm_changes`, a hash chain
+(`ingest.schema.chain`: one lock, one head read and one INSERT per batch, hashes computed
+here), and announced with NOTIFY, which PostgreSQL delivers only once the transaction
+commits. What people do to alarms (acknowledge, close) and how they are read and streamed
+is in `web.alarms`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from ingest.schema.chain import ALARM_CHANGES_LOCK, append_rows
 from telemetry import Event
 
 #: Event severities that are alarms for operations staff (telemetry.Severity values).
@@ -30,8 +33,10 @@ STATES: Final = ("open", "acknowledged", "closed")
 #: PostgreSQL NOTIFY channel; the payload names the community and the newest change id.
 CHANNEL: Final = "scg_alarms"
 #: Advisory lock every transaction adding alarm changes holds until it commits, so change
-#: ids become visible in increasing order (the stream's resume point relies on that).
-CHANGE_LOCK: Final = 0x5C6_0A1A
+#: ids become visible in increasing order (the stream's resume point relies on that); it
+#: is the alarm-change chain's lock. Taken before any alarm row is locked, by the writer
+#: and by staff actions alike, so the two never wait for each other in opposite order.
+CHANGE_LOCK: Final = ALARM_CHANGES_LOCK
 
 
 def alarm_key(data: Mapping[str, Any]) -> str:
@@ -46,24 +51,16 @@ def alarm_key(data: Mapping[str, Any]) -> str:
 Connection = Any  # asyncpg.Connection; asyncpg ships no type information
 
 _OPEN = """
-    WITH opened AS (
-        INSERT INTO alarms (community, gateway, device, type, key, severity, momentary,
-                            raised_at, data)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)
-        ON CONFLICT DO NOTHING
-        RETURNING id, community, raised_at)
-    INSERT INTO alarm_changes (community, alarm, change, at)
-    SELECT community, id, 'opened', raised_at FROM opened
+    INSERT INTO alarms (community, gateway, device, type, key, severity, momentary,
+                        raised_at, data)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)
+    ON CONFLICT DO NOTHING
     RETURNING id"""
 
 _CLEAR = """
-    WITH cleared AS (
-        UPDATE alarms SET cleared_at = $5
-        WHERE community = $1 AND device = $2 AND type = $3 AND key = $4
-          AND NOT momentary AND cleared_at IS NULL AND raised_at <= $5
-        RETURNING id, community)
-    INSERT INTO alarm_changes (community, alarm, change, at)
-    SELECT community, id, 'cleared', $5 FROM cleared
+    UPDATE alarms SET cleared_at = $5
+    WHERE community = $1 AND device = $2 AND type = $3 AND key = $4
+      AND NOT momentary AND cleared_at IS NULL AND raised_at <= $5
     RETURNING id"""
 
 
@@ -89,27 +86,33 @@ async def record_alarms(conn: Connection,
     if not todo:
         return counts
     await conn.execute("SELECT pg_advisory_xact_lock($1)", CHANGE_LOCK)
-    newest: dict[str, int] = {}
+    changes: list[dict[str, Any]] = []
     # Time order, so an open, its clear and a new open in one batch are two alarms.
     for community, gateway, event in sorted(todo, key=lambda x: (x[0], x[2].device,
                                                                  x[2].time)):
         key = alarm_key(event.data)
         if event.active is False:
-            change = await conn.fetchval(_CLEAR, community, event.device, event.type, key,
-                                         event.time)
-            if change is not None:
+            alarm = await conn.fetchval(_CLEAR, community, event.device, event.type, key,
+                                        event.time)
+            if alarm is not None:
                 counts.cleared += 1
+                changes.append({"community": community, "alarm": alarm,
+                                "change": "cleared", "at": event.time})
         else:
-            change = await conn.fetchval(
+            alarm = await conn.fetchval(
                 _OPEN, community, gateway, event.device, event.type, key,
                 event.severity.value, event.active is None, event.time,
                 json.dumps(event.data, ensure_ascii=False))
-            if change is not None:
+            if alarm is not None:
                 counts.opened += 1
+                changes.append({"community": community, "alarm": alarm,
+                                "change": "opened", "at": event.time})
             else:
                 counts.absorbed += 1
-        if change is not None:
-            newest[community] = max(change, newest.get(community, 0))
+    ids = await append_rows(conn, "alarm_changes", changes)
+    newest: dict[str, int] = {}
+    for change, ident in zip(changes, ids, strict=True):
+        newest[change["community"]] = max(ident, newest.get(change["community"], 0))
     await notify(conn, newest)
     return counts
 

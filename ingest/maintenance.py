@@ -7,9 +7,11 @@ run at any time and concurrently with ingest, and idempotent.
   rows. TimescaleDB: bring chunk intervals and policies in line with the settings (its
   own jobs then compress, drop and refresh).
 - Both: expire dead letters and old gateway status changes (keeping each gateway's last
-  word before the horizon), and prune de-duplication keys (migration 0012 says why the
-  floor is safe). Audit records — operation log, alarm changes, declared values — are
-  never touched: they are kept for ever by design.
+  word before the horizon), thin the indicator history past its hourly horizon to the
+  first recording of each Beijing day (and expire it past its own), and prune
+  de-duplication keys (migration 0012 says why the floor is safe). Audit records —
+  operation log, alarm changes, declared values — are never touched: they are kept for
+  ever by design.
 """
 
 from __future__ import annotations
@@ -89,6 +91,7 @@ async def _maintain_locked(conn: Any, given: Mapping[str, str],
         await _partitions(conn, settings, now, report)
         await _expire_rollups(conn, settings, now, report)
     await _expire_rows(conn, settings, now, report)
+    await thin_indicator_history(conn, settings, now, report)
     report.deleted["received_envelopes"] = await prune_deduplication(conn, settings, now)
     for line in report.lines():
         log.info("%s", line)
@@ -158,6 +161,26 @@ async def _expire_rows(conn: Any, settings: StorageSettings, now: datetime,
                    WHERE later.community = c.community AND later.gateway = c.gateway
                      AND later.at > c.at AND later.at < $1)""",
             now - settings.state_retention))
+
+
+async def thin_indicator_history(conn: Any, settings: StorageSettings, now: datetime,
+                                 report: MaintenanceReport) -> None:
+    """Past `hourly_history_retention`, keep each community's and indicator's first
+    recording of a Beijing day; past `history_retention`, none."""
+    if settings.history_retention is not None:
+        report.deleted["indicator_history"] = _count(await conn.execute(
+            "DELETE FROM indicator_history WHERE recorded_at < $1",
+            now - settings.history_retention))
+    if settings.hourly_history_retention is None:
+        return
+    report.deleted["indicator_history (thinned to daily)"] = _count(await conn.execute(
+        """DELETE FROM indicator_history h
+           WHERE h.recorded_at < $1 AND EXISTS (
+               SELECT 1 FROM indicator_history e
+               WHERE e.community = h.community AND e.indicator = h.indicator
+                 AND e.recorded_at < h.recorded_at
+                 AND e.recorded_at >= date_trunc('day', h.recorded_at, 'Asia/Shanghai'))""",
+        now - settings.hourly_history_retention))
 
 
 async def prune_deduplication(conn: Any, settings: StorageSettings, now: datetime) -> int:

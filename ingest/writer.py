@@ -14,6 +14,10 @@ Events of severity alarm or critical become alarms in the same transaction
 
 A rejected message is one `dead_letters` row whatever it contains (`ingest.dead_letters`):
 a whole-message fault with its code, or a valid envelope's rejected items summarised.
+
+Only what the register lets a gateway report is written (`ingest.register`): a message
+from a gateway the community does not list is refused whole, an item for a device
+registered to another gateway or to none is rejected like a malformed one.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import Any, Final
 import asyncpg
 
 from ingest.alarms import concerns_alarms, record_alarms
+from ingest.data_versions import bump_data_versions
 from ingest.dead_letters import (
     ITEMS_REJECTED,
     InternalError,
@@ -36,6 +41,7 @@ from ingest.dead_letters import (
 )
 from ingest.latest_values import DeviceSeen, LatestValues, store_latest_values
 from ingest.messages import Received
+from ingest.register import screen
 from telemetry import DeviceState, Envelope, Event, ItemRejection, Probe, Reading
 
 _SEEN_STATES: Final = (DeviceState.ONLINE, DeviceState.DEGRADED)  # the device answered
@@ -70,11 +76,12 @@ async def write_batch(conn: asyncpg.Connection, messages: Sequence[Received]) ->
     an odd message; the consumer then writes the batch message by message and sets aside
     the one that fails (`ingest.isolation`).
 
-    Items for devices that are not in the inventory are stored like any other: the
-    inventory decides what counts in indicators and device lists, not what is kept, so an
-    inventory imported late loses nothing.
+    Items the register does not let their gateway report are dead letters, not data: the
+    register is what makes a figure the devices' own (`ingest.register`). Their payload
+    stays on the dead-letter row, so items of a device registered late can be replayed.
     """
     result = WriteResult(messages=len(messages))
+    messages = await screen(conn, messages)
     envelopes: list[tuple[Received, Envelope, tuple[ItemRejection, ...]]] = []
     keys_in_batch: set[tuple[str, str, int]] = set()
     for msg in messages:
@@ -94,7 +101,7 @@ async def write_batch(conn: asyncpg.Connection, messages: Sequence[Received]) ->
         result.envelopes = len(fresh)
         dead: list[tuple[Any, ...]] = []
         alarm_events: list[tuple[str, str, Event]] = []
-        await _write_items(conn, fresh, result, dead, alarm_events)
+        urgent = await _write_items(conn, fresh, result, dead, alarm_events)
         await _write_statuses(conn, messages, result)
         for msg in messages:
             if msg.error is not None:
@@ -110,6 +117,10 @@ async def write_batch(conn: asyncpg.Connection, messages: Sequence[Received]) ->
                 columns=["received_at", "topic", "community", "gateway", "seq", "code",
                          "reason", "payload", "item_index", "details"])
         result.dead_letters = len(dead)
+        # The evaluator recomputes the communities whose data changed (ingest.data_versions).
+        statuses = {m.status.community for m in messages if m.status is not None}
+        await bump_data_versions(conn, {e.community for _, e, _ in fresh} | statuses,
+                                 urgent | statuses)
         # Last: the alarm step holds a lock until commit, so it should be short.
         alarms = await record_alarms(conn, alarm_events)
         result.alarms_opened, result.alarms_cleared = alarms.opened, alarms.cleared
@@ -144,7 +155,9 @@ async def _claim_envelopes(
 async def _write_items(conn: asyncpg.Connection,
                        fresh: list[tuple[Received, Envelope, tuple[ItemRejection, ...]]],
                        result: WriteResult, dead: list[tuple[Any, ...]],
-                       alarm_events: list[tuple[str, str, Event]]) -> None:
+                       alarm_events: list[tuple[str, str, Event]]) -> set[str]:
+    """Store the items of `fresh`; return the communities that got state changes or
+    events (what the indicator evaluator recomputes for first)."""
     readings: list[tuple[Any, ...]] = []
     events: list[tuple[Any, ...]] = []
     states: list[tuple[Any, ...]] = []
@@ -211,6 +224,7 @@ async def _write_items(conn: asyncpg.Connection,
     result.readings, result.events = len(readings), len(events)
     result.states, result.probes = len(states), len(probes)
     await store_latest_values(conn, latest, gateways)
+    return {r[1] for r in states} | {r[1] for r in events}
 
 
 def _dead_letter(msg: Received, community: str | None, gateway: str | None, seq: int | None,

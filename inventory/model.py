@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from inventory.personal import DeviceCredential, Resident
 from inventory.records.geo import Boundary
 
 #: Device kinds the product knows. Indicators select devices by kind.
@@ -12,6 +13,9 @@ KINDS: Final[tuple[str, ...]] = (
     "light", "camera", "meter", "charger", "fire_panel", "fire_detector",
     "fire_hazard_sensor", "ebike_detector", "elevator", "elevator_controller", "sos_button",
     "manhole_cover", "access_gate", "perimeter_detector", "throw_camera", "garbage_monitor",
+    # GB 26875 user information transmission device (用户信息传输装置): reports its own
+    # state and, for panels the gateway config does not list, their events on its own id.
+    "fire_transmission_device",
 )
 #: Protocols a gateway has (or will have) a driver for.
 PROTOCOLS: Final[tuple[str, ...]] = ("mqtt", "modbus", "onvif", "dlt645", "gb26875")
@@ -142,6 +146,16 @@ class Inventory:
     devices: tuple[Device, ...]
     source: str = "<inventory>"
     key_positions: tuple[KeyPosition, ...] = ()
+    #: Gateways listed before any device names them (`gateways:`); a gateway that a device
+    #: names is listed anyway. Ingest accepts messages only from listed gateways.
+    gateways: tuple[str, ...] = ()
+    #: Personal data, plain text only here: the import seals it (inventory.personal).
+    residents: tuple[Resident, ...] = ()
+    credentials: tuple[DeviceCredential, ...] = ()
+
+    @property
+    def has_personal_data(self) -> bool:
+        return bool(self.residents or self.credentials)
 
 
 class InventoryError(ValueError):

@@ -25,6 +25,13 @@ from inventory.model import (
     Inventory,
     InventoryError,
 )
+from inventory.personal import (
+    CREDENTIAL_KEYS,
+    DeviceCredential,
+    credential_fields,
+    link_residents,
+    parse_residents,
+)
 from inventory.safety import SAFETY_KEYS, link_safety_devices, safety_fields
 from inventory.video import (
     CAMERA_KEYS,
@@ -40,8 +47,10 @@ _COMPOUND_KEYS: Final = ("id", "name", "closed", "ebikes", "elevators", "attrs")
 _BUILDING_KEYS: Final = ("id", "compound", "floors", "residential", "attrs")
 _DEVICE_KEYS: Final = ("id", "kind", "name", "compound", "building", "public", "gateway",
                        "protocol", "address", "capabilities", "attrs", *CAMERA_KEYS,
-                       *FIELD_KEYS, *SAFETY_KEYS, *LIGHT_KEYS, "repeat", "start")
-_TOP_KEYS: Final = ("community", "compounds", "buildings", "key_positions", "devices")
+                       *FIELD_KEYS, *SAFETY_KEYS, *LIGHT_KEYS, *CREDENTIAL_KEYS,
+                       "repeat", "start")
+_TOP_KEYS: Final = ("community", "compounds", "buildings", "key_positions", "devices",
+                    "residents", "gateways")
 _PLACEHOLDER_RE: Final = re.compile(r"\{n(?::[^}]*)?\}")
 _DISTRICT_RE: Final = re.compile(r"^[0-9]{6}$")
 
@@ -90,6 +99,10 @@ def parse_inventory(text: str, source: str = "<inventory>") -> Inventory:
 
 class _Parser(FieldReader):
     key_position_ids: set[str]
+    #: Personal data: each SOS button's resident (with the row naming it first) and the
+    #: credentials device rows carry.
+    resident_rows: dict[str, str]
+    credentials: list[DeviceCredential]
 
     def parse(self, doc: Any) -> Inventory:
         if not isinstance(doc, dict):
@@ -103,13 +116,42 @@ class _Parser(FieldReader):
         key_positions = parse_key_positions(self, self.rows(doc, "key_positions"),
                                             compound_ids)
         self.key_position_ids = {k.id for k in key_positions}
+        self.resident_rows, self.credentials = {}, []
         devices = self.devices(doc, compound_ids, {b.id: b for b in buildings}, community)
+        resident_rows = self.rows(doc, "residents")
+        residents = parse_residents(self, resident_rows)
+        link_residents(self, residents, resident_rows, self.resident_rows,
+                       community.lone_elderly if community else None,
+                       listed=doc.get("residents") is not None)
+        gateways = self.gateways(doc.get("gateways"))
         if community is not None:
             self.check_households(community, devices)
         if self.problems or community is None:
             raise InventoryError(self.source, self.problems)
         return Inventory(community, tuple(compounds), tuple(buildings), tuple(devices),
-                         self.source, tuple(key_positions))
+                         self.source, tuple(key_positions), residents=tuple(residents),
+                         credentials=tuple(self.credentials), gateways=gateways)
+
+    def gateways(self, listed: Any) -> tuple[str, ...]:
+        """`gateways:` — ids of gateways ingest accepts before any device names them."""
+        if listed is None:
+            return ()
+        if not isinstance(listed, list):
+            self.fail("gateways", f"must be a list of gateway ids, e.g. [demo-gw2], got "
+                      f"{listed!r}")
+            return ()
+        out: list[str] = []
+        for i, gateway in enumerate(listed):
+            try:
+                check_id(gateway if isinstance(gateway, str) else "", "gateway")
+            except TopicError as exc:
+                self.fail(f"gateways[{i}]", f"{exc} (got {gateway!r})")
+                continue
+            if gateway in out:
+                self.fail(f"gateways[{i}]", f"{gateway!r} is listed twice")
+                continue
+            out.append(gateway)
+        return tuple(out)
 
     def community(self, row: Any) -> Community | None:
         if not isinstance(row, dict):
@@ -209,6 +251,8 @@ class _Parser(FieldReader):
                                   "in the community (one meter per household)")
                         continue
                     households[device.household] = f"{device.id} ({path}{label})"
+                if device.resident is not None:
+                    self.resident_rows.setdefault(device.resident, path + label)
                 out.append((path + label, device))
         return link_safety_devices(self, out, community)
 
@@ -306,8 +350,11 @@ class _Parser(FieldReader):
         field = field_fields(self, row, path, kind, compound, building, buildings)
         safety = safety_fields(self, row, path, kind, compound, building, buildings)
         light = light_fields(self, row, path, kind)
+        credential = credential_fields(self, row, path, did, protocol)
         if did is None or kind is None:
             return None
+        if credential is not None:
+            self.credentials.append(credential)
         return Device(did, kind, name, compound, building, public, gateway, protocol,
                       address, tuple(dict.fromkeys(caps)), attrs, **record, **field,
                       **safety, **light)

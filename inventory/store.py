@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import asyncpg
 
 from inventory.model import Inventory
+from inventory.personal_store import require_key, store_personal
+from inventory.sealing import KeyRing
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,11 +21,19 @@ class ImportSummary:
     key_positions: int = 0
     #: Cameras imported earlier from a camera sheet and not named by this inventory: kept.
     kept_sheet_cameras: int = 0
+    #: Sealed personal data stored: residents and device credentials.
+    residents: int = 0
+    credentials: int = 0
 
 
-async def import_inventory(conn: asyncpg.Connection, inventory: Inventory) -> ImportSummary:
+async def import_inventory(conn: asyncpg.Connection, inventory: Inventory,
+                           keys: KeyRing | None = None) -> ImportSummary:
     """Replace the community's compounds, buildings, key positions and devices (with the
-    fire panels' zones) in one transaction.
+    fire panels' zones), residents and device credentials in one transaction.
+
+    Residents and credentials are sealed under the current key of `keys`
+    (`inventory.personal_store`); an inventory holding them without `keys` raises NoDataKey
+    before anything changes.
 
     Telemetry history and device status are kept: they are keyed by community and device
     id, not tied to inventory rows, so a device that comes back under the same id keeps
@@ -32,6 +42,7 @@ async def import_inventory(conn: asyncpg.Connection, inventory: Inventory) -> Im
     key positions this inventory no longer has are cleared. Rows are upserted and the
     left-overs deleted afterwards, so kept cameras never point at a missing row.
     """
+    require_key(inventory, keys)
     c = inventory.community
     boundary = json.dumps(c.boundary.to_json()) if c.boundary is not None else None
     compound_ids = [x.id for x in inventory.compounds]
@@ -100,9 +111,15 @@ async def import_inventory(conn: asyncpg.Connection, inventory: Inventory) -> Im
             "fire_zones", columns=["community", "panel", "zone", "building", "area"],
             records=[(c.id, d.id, z.zone, z.building, z.area)
                      for d in inventory.devices for z in d.zones])
+        await store_personal(conn, inventory, keys)
+        # Gateways listed before any device names them (ingest.register reads both).
+        await conn.execute("DELETE FROM community_gateways WHERE community = $1", c.id)
+        await conn.execute("INSERT INTO community_gateways (community, gateway) "
+                           "SELECT $1, unnest($2::text[])", c.id, list(inventory.gateways))
         for table, keep in (("key_positions", position_ids), ("buildings", building_ids),
                             ("compounds", compound_ids)):  # children before their parents
             await conn.execute(f"DELETE FROM {table} WHERE community = $1 AND id <> ALL($2)",
                                c.id, keep)
     return ImportSummary(c.id, len(inventory.compounds), len(inventory.buildings),
-                         len(inventory.devices), len(inventory.key_positions), kept)
+                         len(inventory.devices), len(inventory.key_positions), kept,
+                         len(inventory.residents), len(inventory.credentials))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 KEY_POSITION_TYPES = ("community_entrance", "parking_entrance", "main_road", "fire_lane")
@@ -113,17 +114,26 @@ class CameraPlan:
         return {"center": list(self.center), "radius_m": self.radius_m}
 
     def inventory_devices(self, gateway: str, urls: dict[str, str]) -> list[dict[str, Any]]:
+        """The cameras' rows, with the login the centre keeps for each (sealed at import)."""
         return [{"id": c.id, "kind": "camera", "compound": c.compound, "public": c.public,
                  **({"key_position": c.key_position} if c.key_position else {}),
                  "code": c.code, "name": c.name, "civil_code": c.civil_code,
                  "longitude": c.longitude, "latitude": c.latitude,
-                 "gateway": gateway, "protocol": "onvif", "address": urls[c.id]}
+                 "gateway": gateway, "protocol": "onvif", "address": urls[c.id],
+                 "username": self.username, "password": self.password}
                 for c in self.cameras]
 
-    def gateway_devices(self, urls: dict[str, str]) -> list[dict[str, Any]]:
+    def gateway_devices(self, urls: dict[str, str],
+                        password_file: Path | None = None) -> list[dict[str, Any]]:
+        """The cameras of the gateway config; with `password_file` (a 0600 file holding
+        `password`) the password stays out of the config."""
+        login: dict[str, Any] = {"username": self.username}
+        if password_file is not None:
+            login["password_file"] = str(password_file)
+        else:
+            login["password"] = self.password
         return [{"id": c.id, "driver": "onvif", "profile": "onvif_profile_s",
-                 "address": urls[c.id], "period": f"{self.period_s}s",
-                 "options": {"username": self.username, "password": self.password}}
+                 "address": urls[c.id], "period": f"{self.period_s}s", "options": dict(login)}
                 for c in self.cameras]
 
     def driver_settings(self) -> dict[str, Any]:

@@ -44,11 +44,24 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_run_demo)
 
     from gateway.cli import register as register_gateway
-    from scg.commands import broker, claims, history, ingest, inventory, report, users, web
+    from scg.commands import (
+        audit,
+        broker,
+        claims,
+        evaluator,
+        history,
+        ingest,
+        inventory,
+        keys,
+        report,
+        users,
+        web,
+    )
     from simulators.cli import register as register_simulators
 
     register_gateway(sub)
-    for central in (ingest, inventory, web, history, report, claims, broker, users):
+    for central in (ingest, inventory, web, evaluator, history, report, claims, broker, users,
+                    keys, audit):
         central.register(sub)
     register_simulators(sub)
     return parser

@@ -23,10 +23,11 @@ from typing import Any
 
 import yaml
 
+from ingest.schema.dsn import redact
 from scg.demo_accounts import describe, ensure_accounts
 from scg.demo_plan import DemoPlan
 from scg.duty_officer import DutyOfficer
-from scg.stack import Stack
+from scg.stack import APP_ROLE, Stack
 
 
 class _Stop(Exception):
@@ -76,7 +77,8 @@ def _start(stack: Stack, api_port: int) -> str:
     print(f"scg demo: state folder {stack.state_dir}", flush=True)
     stack.start_infra()
     print(f"  mosquitto   {stack.broker.url}")
-    print(f"  PostgreSQL  {stack.database_url}  (data in {stack.pg.datadir})", flush=True)
+    print(f"  PostgreSQL  {redact(stack.database_url)}  (data in {stack.pg.datadir}; the "
+          f"services connect as {APP_ROLE}, owner {redact(stack.owner_url)})", flush=True)
 
     # Simulators bind port 0 and say where they listen in a ready file, removed first so
     # that only this run's file can be read.
@@ -108,11 +110,13 @@ def _start(stack: Stack, api_port: int) -> str:
     faults = _write(folder / "light-faults.yaml", demo.light_faults)
     safety_devices = _write(folder / "safety-devices.yaml", safety.simulator_devices())
     safety_story = _write(folder / "safety-story.yaml", safety.demo_story())
-    stack.run("db", "migrate")
-    stack.run("inventory", "import", str(inventory))
+    stack.migrate()
+    stack.run("inventory", "import", str(inventory), env=stack.owner_env())
     print(f"  inventory   {inventory}: {scenario.lights} public lights, "
           f"{scenario.controllers} with controllers; {len(plan.cameras)} cameras at "
           f"{len(plan.key_positions)} key positions")
+    print(f"  data key    {stack.data_key_file} (mode 0600): seals the {safety.lone_elderly} "
+          "fictitious residents and the camera logins in the database")
 
     stack.start("ingest", "ingest", "run", env=stack.login_env())
     stack.wait_for_log("ingest", "subscribed")
@@ -151,6 +155,7 @@ scg demo is running. Sign in at {base}/login, then open:
   {base}/api/communities/demo/alarms       alarms; SOS calls are acknowledged after 20-90 s
                                            by a simulated duty officer (user duty-officer)
   {base}/api/communities/demo/alarms/stream  new alarms as server-sent events
+  {base}/api/communities/demo/residents    residents, masked (?unmasked=true: whole, logged)
   {base}/docs                              the API
 Ctrl-C stops every process it started.""", flush=True)
     return accounts.officer_token

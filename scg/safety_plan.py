@@ -7,7 +7,8 @@ compounds are the scenario's (north, south, east, each with buildings `-b1` and 
 the plan leaves known gaps so the indicators have something to find:
 
 - lifts in north-b2 and east-b2, each with a detector and a controller;
-- SOS buttons for 6 of 8 declared lone elderly residents;
+- SOS buttons for 6 of 8 declared lone elderly residents, all 8 registered as residents
+  with name, phone, room and emergency contact (fictitious: see `RESIDENTS`);
 - fire-hazard sensors: all four kinds in north, three in south (no electrical), none in east;
 - perimeter detectors in north and south; gates for people and vehicles in north, people only
   in south; a throw camera on north-b2 (floors 3 to the top); two manhole covers in north.
@@ -17,6 +18,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+#: The demo's lone elderly residents. Every one is made up: the given names are built of
+#: characters that say so (演 demo, 样 sample, 例 example, 虚 fictitious, 构 made-up, 假
+#: false, 拟 simulated, 设 supposed), and the numbers are 138/139 followed by zeros and a
+#: serial. China reserves no phone range for fiction, so these are merely implausible ones.
+RESIDENTS = (
+    ("张演华", "张演明"), ("李样芳", "李样军"), ("王例明", "王例丽"), ("赵虚英", "赵虚东"),
+    ("钱构兰", "钱构平"), ("孙假国", "孙假红"), ("周拟珍", "周拟伟"), ("吴设强", "吴设霞"),
+)
+_COMPOUND_WORDS = {"north": "北苑", "south": "南苑", "east": "东苑"}
 
 HAZARD_SENSORS = {"north": ("fire_lane", "hydrant", "fire_door", "electrical"),
                   "south": ("fire_lane", "hydrant", "fire_door")}
@@ -59,6 +70,20 @@ class SafetyPlan:
         for n in (1, 2):
             out.append({"id": f"mh-north-{n}", "kind": "manhole_cover",
                         "profile": "manhole_cover", "compound": "north"})
+        return out
+
+    def residents(self) -> list[dict[str, Any]]:
+        """The `residents:` section: every lone elderly resident, fictitious (`RESIDENTS`);
+        SOS button n belongs to resident n."""
+        out = []
+        for n in range(1, self.lone_elderly + 1):
+            name, contact = RESIDENTS[(n - 1) % len(RESIDENTS)]
+            compound = ("north", "south", "east")[(n - 1) % 3]
+            room = (f"{_COMPOUND_WORDS[compound]}{1 + n % 2}号楼{1 + n % 3}单元"
+                    f"{1 + n % 6}0{n % 4 + 1}室")
+            out.append({"id": f"elder-{n:03d}", "name": name, "phone": f"1380000{n:04d}",
+                        "room": room,
+                        "emergency_contact": {"name": contact, "phone": f"1390000{n:04d}"}})
         return out
 
     def inventory_devices(self, gateway: str) -> list[dict[str, Any]]:

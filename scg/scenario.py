@@ -7,6 +7,7 @@ YAML files from one description, so neither side is special-cased for simulation
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,7 @@ class CommunityScenario:
         if self.safety is not None:
             doc["community"]["lone_elderly"] = self.safety.lone_elderly
             devices += self.safety.inventory_devices(self.gateway)
+            doc["residents"] = self.safety.residents()
         if self.field_devices is not None:
             doc["community"]["households"] = self.field_devices.households
             devices += self.field_devices.inventory_devices(self.gateway)
@@ -105,7 +107,8 @@ class CommunityScenario:
         return doc
 
     def gateway_config(self, uplink: Endpoint, device_broker: Endpoint, spool_path: Path,
-                       camera_urls: dict[str, str] | None = None) -> dict[str, Any]:
+                       camera_urls: dict[str, str] | None = None,
+                       camera_password_file: Path | None = None) -> dict[str, Any]:
         drivers: dict[str, Any] = {}
         devices: list[dict[str, Any]] = [
             {"id": d, "driver": "mqtt", "profile": "street_light", "address": d,
@@ -119,7 +122,7 @@ class CommunityScenario:
                                **device_broker.login()}
         if self.cameras is not None:
             drivers["onvif"] = self.cameras.driver_settings()
-            devices += self.cameras.gateway_devices(camera_urls or {})
+            devices += self.cameras.gateway_devices(camera_urls or {}, camera_password_file)
         if self.field_devices is not None:
             drivers.update(self.field_devices.driver_settings())
             devices += self.field_devices.gateway_devices()
@@ -139,14 +142,31 @@ class CommunityScenario:
 
     def write(self, folder: Path, uplink: Endpoint, device_broker: Endpoint,
               camera_urls: dict[str, str] | None = None) -> tuple[Path, Path]:
-        """Write inventory.yaml and gateway.yaml into `folder`; return their paths."""
+        """Write inventory.yaml and gateway.yaml into `folder`; return their paths.
+
+        The inventory holds residents and camera logins in plain text, as an operator's
+        does: it is written readable by its owner only. The cameras' password goes into
+        camera.password (0600), which gateway.yaml names instead of the password."""
         folder.mkdir(parents=True, exist_ok=True)
         inventory = folder / "inventory.yaml"
         gateway = folder / "gateway.yaml"
         header = "# Written by scg from a simulated community; edit freely.\n"
-        inventory.write_text(header + yaml.safe_dump(self.inventory(camera_urls),
-                                                     allow_unicode=True, sort_keys=False))
+        _write_private(inventory, header + yaml.safe_dump(
+            self.inventory(camera_urls), allow_unicode=True, sort_keys=False))
+        password_file = None
+        if self.cameras is not None:
+            password_file = folder.absolute() / "camera.password"
+            _write_private(password_file, self.cameras.password + "\n")
         gateway.write_text(header + yaml.safe_dump(
-            self.gateway_config(uplink, device_broker, folder / "spool.sqlite", camera_urls),
+            self.gateway_config(uplink, device_broker, folder / "spool.sqlite", camera_urls,
+                                password_file),
             allow_unicode=True, sort_keys=False))
         return inventory, gateway
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write `text` to `path`, readable and writable by its owner only (mode 0600)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)

@@ -6,24 +6,34 @@ own log file, so a test that kills ingest kills a real process.
 
 The stack writes the children's log files itself (`scg.localsvc.childlog`): each is
 bounded by rotation, and a wait for a child's line looks only at what this run printed.
+
+Two database roles, as in a deployment (deploy/central/README.md): the cluster's superuser
+owns the schema and runs `scg db migrate` and `scg inventory import` (`owner_env`); every
+other process connects as the runtime role `scg_app` (`database_url`), which owns nothing
+and may only add to the records, with a password kept in STATE/db-app-password (0600).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from inventory.keyfile import init_key_file
 from scg.broker.accounts import DEVICES_USER, INGEST_USER, gateway_username
 from scg.localsvc import Mosquitto, PostgresCluster
 from scg.localsvc.childlog import DEFAULT_BACKUPS, DEFAULT_MAX_BYTES, ChildLog
 from scg.localsvc.postgres import reachable_by_others, server_user
 from scg.localsvc.process import run_as, spawn, stop, wait_for_port
 from scg.scenario import Endpoint
+
+#: The runtime role ingest, the API and the other commands connect as.
+APP_ROLE = "scg_app"
 
 
 class Stack:
@@ -47,6 +57,8 @@ class Stack:
         self.device_broker = (Mosquitto(state_dir / "device-broker") if separate_device_broker
                               else self.broker)
         self.pg = PostgresCluster(self._pg_datadir(), durable=durable)
+        #: The key file sealing residents' data and camera logins (made at the first start).
+        self.data_key_file = state_dir / "data.keys"
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.outputs: dict[str, ChildLog] = {}
         self.database = "scg"
@@ -61,8 +73,39 @@ class Stack:
         return Path("/var/tmp") / f"scg-pg-{key}" / "pg"
 
     @property
-    def database_url(self) -> str:
+    def owner_url(self) -> str:
+        """The schema's owner (the cluster's superuser): migrations and inventory imports."""
         return self.pg.dsn(self.database)
+
+    @property
+    def app_password_file(self) -> Path:
+        return self.state_dir / "db-app-password"
+
+    @property
+    def database_url(self) -> str:
+        """The runtime role: what ingest, the API and every other command connect as."""
+        return (f"postgresql://{APP_ROLE}:{self._app_password()}@127.0.0.1:{self.pg.port}/"
+                f"{self.database}")
+
+    def _app_password(self) -> str:
+        """The runtime role's password, made at the first start (URL-safe characters)."""
+        path = self.app_password_file
+        if not path.exists():
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(24) + "\n")
+        return path.read_text().strip()
+
+    def owner_env(self) -> dict[str, str]:
+        """Environment of a command that runs as the schema's owner."""
+        return {"SCG_DATABASE_URL": self.owner_url}
+
+    def migrate(self) -> str:
+        """`scg db migrate` as the owner; it creates the runtime role and sets its password."""
+        self._app_password()
+        return self.run("db", "migrate", "--app-role", APP_ROLE, "--app-password-file",
+                        str(self.app_password_file), env=self.owner_env())
 
     def start_infra(self) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
@@ -70,6 +113,8 @@ class Stack:
         os.chmod(self.state_dir, 0o755)
         self.pg.datadir.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(self.pg.datadir.parent, 0o755)
+        if not self.data_key_file.exists():
+            init_key_file(self.data_key_file)
         self.broker.start()
         if self.device_broker is not self.broker:
             self.device_broker.start()
@@ -86,6 +131,7 @@ class Stack:
         env["SCG_DATABASE_URL"] = self.database_url
         env["SCG_BROKER"] = f"{self.broker.host}:{self.broker.port}"
         env["SCG_EVIDENCE_DIR"] = str(self.state_dir / "evidence")
+        env["SCG_DATA_KEY_FILE"] = str(self.data_key_file)
         env.setdefault("PYTHONUNBUFFERED", "1")
         return env
 

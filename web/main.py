@@ -12,6 +12,8 @@ from pathlib import Path
 import asyncpg
 from fastapi import FastAPI
 
+from acceptance.county import CountySettings, county_settings_from_env
+from acceptance.evaluator import Evaluator, EvaluatorSettings
 from acceptance.evidence import EvidenceStore, evidence_dir_from_env, max_bytes_from_env
 from acceptance.history import HistoryRecorder
 from web import errors
@@ -20,6 +22,7 @@ from web.auth import deps as auth
 from web.auth.settings import AuthSettings
 from web.headers import SecurityHeaders
 from web.limits import BodyLimit
+from web.personal import personal_data
 from web.routes import (
     acceptance,
     alarms,
@@ -32,6 +35,8 @@ from web.routes import (
     health,
     history,
     indicators,
+    overview,
+    residents,
 )
 from web.routes import (
     auth as auth_routes,
@@ -41,17 +46,26 @@ log = logging.getLogger(__name__)
 
 
 def create_app(database_url: str, *, evidence_dir: Path | None = None,
-               history_interval: timedelta | None = None) -> FastAPI:
+               history_interval: timedelta | None = None,
+               evaluator: EvaluatorSettings | None = None,
+               data_key_file: Path | None = None) -> FastAPI:
     """The API over the database at `database_url` (migrated; see `scg db migrate`).
 
     `evidence_dir`: where declared values' evidence files are stored (default
     SCG_EVIDENCE_DIR, else .scg-state/evidence). `history_interval`: record every
     community's indicators this often in the background (`scg api` passes 1 h by default);
-    None records nothing. Token and session lifetimes come from the environment
-    (`web.auth.settings`); a bad value raises ValueError naming it.
+    None records nothing. `evaluator`: keep every community's indicator snapshot up to
+    date in the background (`scg api` does unless told `--evaluator off`); None leaves it
+    to `scg evaluator run`, or to nobody (then every request computes). Token and session
+    lifetimes come from the environment (`web.auth.settings`), county settings from
+    SCG_COUNTY_SETTINGS, read once here: a bad value raises ValueError naming it.
+    `data_key_file`: the key file that opens residents' data (default SCG_DATA_KEY_FILE;
+    none: residents' data is not shown), checked here too.
     """
     store = EvidenceStore(evidence_dir or evidence_dir_from_env(), max_bytes_from_env())
     auth_settings = AuthSettings.from_env()
+    personal = personal_data(data_key_file)
+    county = county_settings_from_env() or CountySettings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -69,9 +83,21 @@ def create_app(database_url: str, *, evidence_dir: Path | None = None,
             recorder = HistoryRecorder(app.state.pool, history_interval)
             task = asyncio.create_task(recorder.run(), name="indicator-history")
         app.state.history_recorder = recorder
+        snapshots = snapshot_task = None
+        if evaluator is not None:
+            snapshots = Evaluator(app.state.pool, evaluator, county=county)
+            snapshot_task = asyncio.create_task(snapshots.run(), name="indicator-evaluator")
+        app.state.evaluator = snapshots
         try:
             yield
         finally:
+            if snapshots is not None and snapshot_task is not None:
+                snapshots.stop()
+                try:
+                    await asyncio.wait_for(snapshot_task, timeout=10)
+                except TimeoutError:
+                    log.warning("indicator evaluator: the computation in progress was "
+                                "cancelled at shutdown")
             if recorder is not None and task is not None:
                 recorder.stop()
                 try:  # a pass in progress finishes unless it takes too long
@@ -91,6 +117,8 @@ def create_app(database_url: str, *, evidence_dir: Path | None = None,
         docs_url=None, redoc_url=None, openapi_url=None,
     )
     app.state.auth_settings = auth_settings
+    app.state.county_settings = county
+    app.state.personal = personal
     errors.install(app, database_url)
     auth.install(app)
     # Outermost last: headers go on every answer, the 413 of an oversized body included.
@@ -107,5 +135,7 @@ def create_app(database_url: str, *, evidence_dir: Path | None = None,
     app.include_router(declared.router)
     app.include_router(declared_page.router)
     app.include_router(history.router)
+    app.include_router(residents.router)
     app.include_router(acceptance.router)
+    app.include_router(overview.router)
     return app

@@ -62,6 +62,8 @@ class TierFigureOut(BaseModel):
         "this tier's own denominator when the tiers count different things (high-rise "
         "buildings: >= 19 floors basic, >= 12 growth); absent when it is the headline one"))
     denominator_devices: list[str] | None = None
+    none_eligible: bool | None = Field(default=None, description=(
+        "this tier's own 'nothing eligible' when it differs from the headline's"))
     value: float | None
     requires: list[str] = Field(description="what the tier asks of each counted item")
     devices: list[str]
@@ -72,8 +74,15 @@ class IndicatorOut(BaseModel):
     id: str = Field(description="stable indicator id, e.g. smart_lighting_rate")
     value: float | None = Field(description="percent, one decimal; null when the "
                                             "denominator is 0")
-    numerator: int
-    denominator: int
+    numerator: int | float = Field(description=(
+        "a count; kWh saved for lighting_energy_saving, online seconds for "
+        "video_networked_time_rate"))
+    denominator: int | float = Field(description=(
+        "a count; baseline kWh for lighting_energy_saving, observed seconds for "
+        "video_networked_time_rate"))
+    none_eligible: bool = Field(default=False, description=(
+        "the denominator is empty because nothing is eligible and the inventory says so "
+        "(status not_applicable); absent when false"))
     unit: str
     as_of: datetime
     window: WindowOut
@@ -135,6 +144,28 @@ class CameraRecordOut(BaseModel):
     notes: list[str] = Field(description="checks that could not be made, and why")
 
 
+class ContactOut(BaseModel):
+    name: str | None
+    phone: str | None
+
+
+class ResidentOut(BaseModel):
+    """A registered resident (elderly care, SOS). Masked (张*华, 138****5678,
+    3号楼2单元***室) unless `masked` is false: a whole read, recorded in the operation log."""
+
+    id: str = Field(description="the id SOS buttons name in `resident`")
+    name: str | None
+    phone: str | None
+    room: str | None
+    emergency_contact: ContactOut | None
+    lone_elderly: bool = Field(description="counted against the community's declared lone "
+                                           "elderly residents")
+    sos_button: str | None = Field(description="the SOS button registered to the resident")
+    masked: bool
+    problem: str | None = Field(description="why the stored values could not be opened "
+                                            "(they are then null); null when they could")
+
+
 class AlarmOut(BaseModel):
     id: int
     community: str
@@ -164,6 +195,12 @@ class AlarmOut(BaseModel):
     closed_at: datetime | None
     closed_by: str | None
     closed_note: str | None
+    resident: str | None = Field(default=None, description=(
+        "the resident the device is registered to (an SOS button's `resident`)"))
+    resident_contact: ResidentOut | None = Field(default=None, description=(
+        "that resident's name, phone, room and emergency contact, masked unless the list "
+        "was asked for with unmasked=true; only in the alarm list (null in the stream and "
+        "in the answers of acknowledge and close)"))
 
 
 class AlarmActionIn(BaseModel):

@@ -10,21 +10,28 @@ validated at load so a typo is reported with the key and the fix before anything
         pull_timeout: 20s      # how long the camera may hold one PullMessages call
         subscription_time: 5m  # asked-for lifetime of a subscription; renewed at 80 %
         max_clock_skew: 10s    # a camera clock further off than this is reported degraded
+
+Each camera logs in with `options: {username, password}`, or, to keep the password out of
+gateway.yaml, `options: {username, password_file: /etc/scg/cameras/cam-001.password}`: a
+file holding the password on one line, readable by its owner only (mode 0600 or 0400).
+Several cameras with one password may share a file. It is read once, at load.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from drivers.base import DeviceSpec, DriverConfigError
 
 PROFILES = frozenset({"onvif_profile_s"})
-DEVICE_OPTIONS = frozenset({"username", "password"})
+DEVICE_OPTIONS = frozenset({"username", "password", "password_file"})
 _DEVICE_SERVICE_PATH = "/onvif/device_service"
 
 
@@ -224,12 +231,19 @@ def parse_cameras(devices: Sequence[DeviceSpec]) -> list[Camera]:
             raise DriverConfigError(f"{where}: unknown option(s) {', '.join(unknown)} for the "
                                     f"onvif driver; known: {', '.join(sorted(DEVICE_OPTIONS))}")
         username, password = options.get("username"), options.get("password")
+        if options.get("password_file") is not None:
+            if password is not None:
+                raise DriverConfigError(f"{where}: options.password and options.password_file "
+                                        "are both set; keep password_file (it keeps the "
+                                        "secret out of the gateway config)")
+            password = read_password_file(where, options["password_file"])
         if username is None or password is None:
             missing = " and ".join(k for k, v in (("username", username), ("password", password))
                                    if v is None)
             raise DriverConfigError(f"{where}: options.{missing} missing; ONVIF cameras "
                                     "authenticate every service call, e.g. options: "
-                                    "{username: admin, password: <the camera's password>}")
+                                    "{username: admin, password_file: /etc/scg/cam.password}"
+                                    " (or password: <the camera's password>)")
         for key, val in (("username", username), ("password", password)):
             if isinstance(val, bool) or not isinstance(val, str | int):
                 raise DriverConfigError(f"{where}: option {key} must be text, got "
@@ -241,3 +255,36 @@ def parse_cameras(devices: Sequence[DeviceSpec]) -> list[Camera]:
             raise DriverConfigError(f"{where}: period must be longer than zero, e.g. 60s")
         cameras.append(Camera(d, address, str(username), str(password)))
     return cameras
+
+
+def read_password_file(where: str, value: Any) -> str:
+    """The password in the file `value` names: an absolute path (the driver does not know
+    the config's folder), a regular file only its owner may read, one line."""
+    if not isinstance(value, str) or not value.strip():
+        raise DriverConfigError(f"{where}: options.password_file must be the path of a file "
+                                f"holding the password, got {value!r}")
+    path = Path(value.strip()).expanduser()
+    if not path.is_absolute():
+        raise DriverConfigError(f"{where}: options.password_file {value!r} is relative; give "
+                                "an absolute path such as /etc/scg/cameras/cam-001.password")
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise DriverConfigError(f"{where}: options.password_file {str(path)!r} is not a "
+                                    "regular file")
+        if info.st_mode & 0o077:
+            raise DriverConfigError(
+                f"{where}: options.password_file {str(path)!r} may be read by others (mode "
+                f"{stat.S_IMODE(info.st_mode):04o}); run `chmod 600 {path}`, or the camera's "
+                "password is as good as in the config")
+        text = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise DriverConfigError(f"{where}: options.password_file {str(path)!r} cannot be "
+                                f"read: {reason}; check the path and that the gateway's "
+                                "user may read it") from None
+    if not text or "\n" in text:
+        raise DriverConfigError(f"{where}: options.password_file {str(path)!r} must hold "
+                                "the password on one line, got "
+                                f"{'nothing' if not text else 'several lines'}")
+    return text

@@ -4,6 +4,11 @@ in `timescaledb/`) once each, under an advisory lock, each in its own transactio
 Between the two sets, in TimescaleDB mode, every time-series table is made a hypertable
 (`ingest.schema.timescale`: a populated plain database moves over in batches); after
 them, the storage settings (`ingest.schema.storage`) are applied to the policies.
+
+A few migrations have a step in Python run right after their SQL, in the same transaction
+(`AFTER_MIGRATION`): 0035 chains the records already there. Last, the runtime role
+(default `scg_app`) gets exactly its privileges (`ingest.schema.roles`): the role that
+migrates owns the tables; ingest and the API connect as the runtime role.
 """
 
 from __future__ import annotations
@@ -11,14 +16,17 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import asyncpg
 
 from ingest.schema import timescale
+from ingest.schema.chain import CHAINS
+from ingest.schema.chain_audit import seal
+from ingest.schema.roles import DEFAULT_APP_ROLE, RoleError, prepare_runtime_role
 from ingest.schema.storage import load_settings, settings_from
 
 log = logging.getLogger(__name__)
@@ -76,8 +84,27 @@ def discover(directory: Path, prefix: str = "") -> list[Migration]:
     return [found[n] for n in sorted(found)]
 
 
+async def _chain_existing_rows(conn: asyncpg.Connection) -> None:
+    """0035: chain the records written before the chains, then refuse unchained rows."""
+    sealed = await seal(conn)
+    for chain in CHAINS.values():
+        await conn.execute(f"ALTER TABLE {chain.table} ALTER COLUMN prev_hash SET NOT NULL, "
+                           "ALTER COLUMN hash SET NOT NULL")
+    if any(sealed.values()):
+        log.info("chained the records already stored: %s",
+                 ", ".join(f"{n} {name}" for name, n in sealed.items()))
+
+
+#: Steps in Python run right after a migration's SQL, inside its transaction.
+AFTER_MIGRATION: Final[dict[str, Callable[[asyncpg.Connection], Awaitable[Any]]]] = {
+    "0035_hash_chains": _chain_existing_rows,
+}
+
+
 async def migrate(dsn: str, *, timescaledb: bool | None = None,
-                  storage: Mapping[str, str] | None = None) -> list[str]:
+                  storage: Mapping[str, str] | None = None,
+                  app_role: str | None = DEFAULT_APP_ROLE,
+                  app_password: str | None = None) -> list[str]:
     """Bring the database at `dsn` up to date; return the names applied by this call.
 
     `timescaledb`: None uses TimescaleDB when the extension can be created, True requires
@@ -85,13 +112,29 @@ async def migrate(dsn: str, *, timescaledb: bool | None = None,
     settings to store and apply (setting key -> text, see `ingest.schema.storage`). Safe to
     run from several processes at once: the second waits for the first and then finds
     nothing to do.
+
+    `app_role`: the runtime role to create if missing and grant its privileges to (None:
+    leave roles alone); `app_password` sets its password. MigrationError
+    when the role cannot be made ready — the migrations themselves are applied by then.
     """
     settings_from({}, storage or {})  # refuse a bad setting before changing anything
     conn = await asyncpg.connect(dsn)
     try:
+        if app_role is not None and app_role == await conn.fetchval("SELECT current_user"):
+            raise MigrationError(
+                f"the runtime role {app_role!r} is the role migrating: migrate as the owner "
+                "of the schema (ingest and the API then connect as the runtime role, which "
+                "owns nothing), or name another runtime role")
         await conn.execute("SELECT pg_advisory_lock($1)", LOCK_KEY)
         try:
-            return await _migrate_locked(conn, timescaledb, storage or {})
+            applied = await _migrate_locked(conn, timescaledb, storage or {})
+            if app_role is not None:
+                try:
+                    async with conn.transaction():
+                        await prepare_runtime_role(conn, app_role, app_password)
+                except RoleError as exc:
+                    raise MigrationError(str(exc)) from None
+            return applied
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", LOCK_KEY)
     finally:
@@ -157,6 +200,9 @@ async def _apply(conn: asyncpg.Connection, migrations: list[Migration]) -> list[
         try:
             async with conn.transaction():
                 await conn.execute(mig.sql)
+                after = AFTER_MIGRATION.get(mig.name)
+                if after is not None:
+                    await after(conn)
                 await conn.execute("INSERT INTO schema_migrations (name, checksum) "
                                    "VALUES ($1, $2)", mig.name, mig.checksum)
         except asyncpg.PostgresError as exc:

@@ -67,6 +67,11 @@ class StorageSettings:
     #: Hourly availability and daily energy: two years, for year-on-year comparison.
     rollup_retention: timedelta | None = timedelta(days=800)
     dead_letter_retention: timedelta | None = timedelta(days=30)
+    #: Indicator history: every (hourly) recording for a month, then one a day — the
+    #: first of each Beijing day — kept for ever. A recording carries every figure's
+    #: devices (tens of KB per community); a month of hours covers a monthly review.
+    hourly_history_retention: timedelta | None = timedelta(days=31)
+    history_retention: timedelta | None = None
     #: Plain PostgreSQL: one partition per day, week or month; maintain keeps
     #: `partitions_ahead` future periods created.
     partition_interval: str = "month"
@@ -113,6 +118,8 @@ _KEYS: Final = {
     "storage.retention.state_changes": ("state_retention", "duration"),
     "storage.retention.rollups": ("rollup_retention", "duration"),
     "storage.retention.dead_letters": ("dead_letter_retention", "duration"),
+    "storage.retention.hourly_history": ("hourly_history_retention", "duration"),
+    "storage.retention.history": ("history_retention", "duration"),
     "storage.partition_interval": ("partition_interval", "text"),
     "storage.partitions_ahead": ("partitions_ahead", "int"),
     "storage.chunk_interval": ("chunk_interval", "duration!"),

@@ -68,8 +68,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "migrate", help="create or update the schema (safe to run again)",
         description="Apply the migrations not yet applied, each in its own transaction, under "
                     "a lock so that concurrent runs wait for each other. Uses TimescaleDB "
-                    "hypertables where the extension is available.")
+                    "hypertables where the extension is available. Run it as the owner of "
+                    "the schema; it then creates the runtime role ingest and the API connect "
+                    "as (if this role may create roles) and grants it exactly what they need "
+                    "(deploy/central/README.md lists the grants).")
     database_arg(mig)
+    mig.add_argument("--app-role", default=os.environ.get("SCG_APP_ROLE", "scg_app"),
+                     metavar="ROLE",
+                     help="the runtime role: created if missing, granted its privileges, "
+                          "never an owner (env SCG_APP_ROLE; default scg_app; '' leaves "
+                          "roles alone)")
+    mig.add_argument("--app-password-file", default=os.environ.get("SCG_APP_PASSWORD_FILE"),
+                     metavar="FILE",
+                     help="set the runtime role's password from the first line of FILE "
+                          "(env SCG_APP_PASSWORD_FILE); sent as a SCRAM verifier, never "
+                          "in clear")
     mig.add_argument("--timescaledb", choices=("auto", "require", "off"), default="auto",
                      help="auto: use it when available (default); require: fail without it; "
                           "off: plain PostgreSQL tables")
@@ -102,6 +115,13 @@ STORAGE_OPTIONS = {
                        "how long hourly availability and daily energy are kept (default 800d)"),
     "--keep-dead-letters": ("storage.retention.dead_letters", "SCG_KEEP_DEAD_LETTERS",
                             "how long dead letters are kept (default 30d)"),
+    "--keep-hourly-history": ("storage.retention.hourly_history", "SCG_KEEP_HOURLY_HISTORY",
+                              "how long every indicator recording is kept before the "
+                              "history is thinned to one a day (default 31d; 0: never "
+                              "thinned)"),
+    "--keep-history": ("storage.retention.history", "SCG_KEEP_HISTORY",
+                       "how long the daily indicator history is kept (default 0: for "
+                       "ever)"),
     "--partition-interval": ("storage.partition_interval", "SCG_PARTITION_INTERVAL",
                              "plain PostgreSQL: day, week or month (default month)"),
     "--partitions-ahead": ("storage.partitions_ahead", "SCG_PARTITIONS_AHEAD",
@@ -172,28 +192,50 @@ def _host_port(value: str) -> tuple[str, int]:
 
 def _db_migrate(args: argparse.Namespace) -> int:
     from ingest.schema.migrate import MigrationError, migrate, storage_mode
+    from ingest.schema.roles import runtime_grants
     from ingest.schema.storage import SettingError
 
     async def body() -> int:
         url = database_url(args)
         (await connect(url)).terminate()  # a clear message when unreachable
         want = {"auto": None, "require": True, "off": False}[args.timescaledb]
+        role = args.app_role or None
+        password = _app_password(args.app_password_file) if role else None
         try:
-            applied = await migrate(url, timescaledb=want, storage=_storage_given(args))
+            applied = await migrate(url, timescaledb=want, storage=_storage_given(args),
+                                    app_role=role, app_password=password)
         except (MigrationError, SettingError) as exc:
             raise CommandError(str(exc)) from None
         conn = await connect(url)
         try:
             mode, note = await storage_mode(conn)
+            granted = await runtime_grants(conn, role) if role else None
         finally:
             await conn.close()
         print(f"applied {len(applied)} migration(s){': ' + ', '.join(applied) if applied else ''}"
               f"; storage: {mode} ({note})")
+        if granted:
+            print(granted)
         return 0
 
     return guarded(args, body)
 
 
+
+
+def _app_password(path: str | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            password = f.readline().rstrip("\r\n")
+    except OSError as exc:
+        raise CommandError(f"--app-password-file {path}: cannot read it: "
+                           f"{exc.strerror or exc}") from None
+    if not password:
+        raise CommandError(f"--app-password-file {path}: its first line is empty; write the "
+                           "runtime role's password there")
+    return password
 
 
 def _db_maintain(args: argparse.Namespace) -> int:

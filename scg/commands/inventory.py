@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from scg.commands.common import (
@@ -23,9 +25,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     vsub = inv.add_subparsers(dest="inventory_command", metavar="COMMAND", required=True)
     imp = vsub.add_parser(
         "import", help="validate FILE and replace that community's register with it",
-        description="Validate FILE, then replace the community's compounds, buildings and "
-                    "devices in one transaction. Telemetry history is kept.")
+        description="Validate FILE, then replace the community's compounds, buildings, "
+                    "devices, residents and device credentials in one transaction. Telemetry "
+                    "history is kept. Residents and credentials are stored SM4-GCM sealed "
+                    "under the key file (`scg keys init`); FILE is then the only plain copy: "
+                    "keep it secret or delete it.")
     database_arg(imp)
+    imp.add_argument("--key-file", default=os.environ.get("SCG_DATA_KEY_FILE"), metavar="PATH",
+                     help="the key file sealing residents and device credentials (env "
+                          "SCG_DATA_KEY_FILE); needed when FILE holds them")
     imp.add_argument("file", metavar="FILE", help="inventory YAML")
     imp.set_defaults(func=_inventory_import)
     cams = vsub.add_parser(
@@ -71,11 +79,12 @@ def _inventory_import(args: argparse.Namespace) -> int:
         from inventory import import_inventory
 
         inventory = _load(args)
+        keys = _keys(args, inventory)
         url = database_url(args)
         conn = await connect(url)
         try:
             await require_migrated(conn)
-            s = await import_inventory(conn, inventory)
+            s = await import_inventory(conn, inventory, keys)
         finally:
             await conn.close()
         extra = f", {s.key_positions} key positions" if s.key_positions else ""
@@ -83,15 +92,36 @@ def _inventory_import(args: argparse.Namespace) -> int:
                 if s.kept_sheet_cameras else "")
         print(f"imported community {s.community} from {args.file}: {s.compounds} compounds, "
               f"{s.buildings} buildings, {s.devices} devices{extra}{kept}")
+        if s.residents or s.credentials:
+            print(f"sealed {s.residents} residents and {s.credentials} device credentials "
+                  f"under key {keys.current if keys else '?'}; {args.file} is their only plain "
+                  "copy: keep it where only you can read it, or delete it")
         return 0
 
     return guarded(args, body)
 
 
+def _keys(args: argparse.Namespace, inventory: Any) -> Any:
+    """The key ring of --key-file / SCG_DATA_KEY_FILE (None without one); CommandError when
+    it cannot be used, or when the inventory holds personal data and no key file is given."""
+    from inventory.keyfile import KeyFileError, load_key_file
+    from inventory.personal_store import NoDataKey, require_key
+
+    ring = None
+    if args.key_file:
+        try:
+            ring = load_key_file(Path(args.key_file).expanduser())
+        except KeyFileError as exc:
+            raise CommandError(str(exc)) from None
+    try:
+        require_key(inventory, ring)
+    except NoDataKey as exc:
+        raise CommandError(str(exc)) from None
+    return ring
+
+
 def _inventory_import_cameras(args: argparse.Namespace) -> int:
     async def body() -> int:
-        from pathlib import Path
-
         from inventory.sheet import SheetError
         from inventory.sheet_store import CommunityMissing, import_camera_sheet
         from telemetry.topics import TopicError, check_id
@@ -142,6 +172,9 @@ def _inventory_check(args: argparse.Namespace) -> int:
         print(f"{args.file}: community {inv.community.id} ({inv.community.name}), "
               f"{len(inv.compounds)} compounds, {len(inv.buildings)} buildings, {positions}"
               f"{listed}")
+        if inv.has_personal_data:
+            print(f"  personal data (sealed at import): {len(inv.residents)} residents, "
+                  f"{len(inv.credentials)} device credentials")
         return 0
 
     return guarded(args, body)

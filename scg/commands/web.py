@@ -1,4 +1,5 @@
-"""`scg api`: the HTTP API and, in the same process, the hourly indicator history.
+"""`scg api`: the HTTP API and, in the same process, the indicator evaluator (unless
+`--evaluator off`) and the hourly indicator history.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from scg.commands.common import (
     guarded,
     require_migrated,
 )
+from scg.commands.evaluator import evaluator_options, evaluator_settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -38,6 +40,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                           "(ISO 8601 duration or seconds; env SCG_HISTORY_INTERVAL; default "
                           "PT1H; 0 or off: do not record, e.g. when cron runs `scg history "
                           "record`)")
+    api.add_argument("--evaluator", choices=("on", "off"),
+                     default=os.environ.get("SCG_EVALUATOR", "on"),
+                     help="keep every community's indicator snapshot up to date in this "
+                          "process (env SCG_EVALUATOR; default on); off: serve only, with "
+                          "`scg evaluator run` beside it")
+    evaluator_options(api)
     api.set_defaults(func=_api)
 
 
@@ -51,6 +59,7 @@ def _api(args: argparse.Namespace) -> int:
 
     try:
         interval = _history_interval(args.history_interval)
+        snapshots = evaluator_settings(args) if args.evaluator == "on" else None
     except CommandError as exc:
         print(f"scg {args.command}: {exc}", file=sys.stderr)
         return 2
@@ -65,8 +74,9 @@ def _api(args: argparse.Namespace) -> int:
 
     evidence = Path(args.evidence_dir).expanduser().resolve() if args.evidence_dir else None
     try:
-        app = create_app(args.database_url, evidence_dir=evidence, history_interval=interval)
-    except ValueError as exc:  # e.g. a bad SCG_EVIDENCE_MAX_BYTES
+        app = create_app(args.database_url, evidence_dir=evidence, history_interval=interval,
+                         evaluator=snapshots)
+    except ValueError as exc:  # a bad SCG_EVIDENCE_MAX_BYTES, SCG_COUNTY_SETTINGS file …
         print(f"scg {args.command}: {exc}", file=sys.stderr)
         return 2
     # log_config=None: uvicorn's loggers go through the logging set up by `scg`.

@@ -79,3 +79,30 @@ async def test_a_saving_below_20_percent_fails_and_a_counter_reset_is_counted(
     assert row.verdict == "fail"
     assert "社区路灯、景观灯节能率为8.3%，低于20%的要求11.7个百分点" in row.text
     assert "未计入的智能照明灯具" not in row.text      # every smart lamp counted
+
+
+async def test_the_daily_rollup_gives_the_counter_increase_of_every_reading(
+        conn: asyncpg.Connection) -> None:
+    """Three days of readings every 2 hours (16:07 Beijing on) with a reset inside a day
+    (step 12, 16:07) and one across a Beijing midnight (step 28, 00:07): the energy read
+    from energy_daily and the window's two ends equals the sum over consecutive readings,
+    resets counted."""
+    await populate(conn, FIGURES, edit=rated)
+    readings: list[Reading] = []
+    value, expected = 50.0, 0.0
+    start = AS_OF - timedelta(days=3) + timedelta(minutes=7)
+    previous: float | None = None
+    for step in range(36):
+        t = start + step * timedelta(hours=2)
+        value = {12: 0.05, 28: 0.2}.get(step, value + 0.1)   # two controller resets
+        if previous is not None:
+            expected += value - previous if value >= previous else value
+        previous = value
+        readings.append(Reading("light-0001", "energy_kwh", t, round(value, 4)))
+    await write(conn, readings, AS_OF)
+    days = await conn.fetchval("SELECT count(*) FROM energy_daily WHERE device = 'light-0001'")
+    assert days >= 3
+    [saving] = await energy_saving_indicators(conn, COMMUNITY, AS_OF)
+    light = saving.details["per_light"]["light-0001"]
+    assert light["metered_kwh"] == round(expected, 3)
+    assert light["metered_hours"] == 70.0

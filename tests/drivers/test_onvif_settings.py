@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -117,3 +118,46 @@ def test_the_gateway_finds_the_driver_by_name() -> None:
     factory = find_driver("onvif")
     driver = factory({"timeout": "2s"}, [cam()])
     assert isinstance(driver, OnvifDriver) and driver.settings.timeout == 2.0
+
+
+def secret_file(folder: Path, text: str = "s3cret-Pa55\n", mode: int = 0o600) -> Path:
+    path = folder / "cam.password"
+    path.write_text(text)
+    path.chmod(mode)
+    return path
+
+
+def test_a_password_file_keeps_the_password_out_of_the_config(tmp_path: Path) -> None:
+    shared = secret_file(tmp_path)
+    driver = create({}, [cam("cam-001", "127.0.0.1:8081",
+                             options={"username": "admin", "password_file": str(shared)}),
+                         cam("cam-002", "127.0.0.1:8082",
+                             options={"username": "op", "password_file": str(shared)})])
+    assert [(c.username, c.password) for c in driver.cameras] == [
+        ("admin", "s3cret-Pa55"), ("op", "s3cret-Pa55")]
+
+
+def test_a_bad_password_file_names_the_camera_the_file_and_the_fix(tmp_path: Path) -> None:
+    def refusal(options: dict[str, Any]) -> str:
+        with pytest.raises(DriverConfigError) as err:
+            create({}, [cam(options={"username": "admin", **options})])
+        return str(err.value)
+
+    good = secret_file(tmp_path)
+    assert refusal({"password_file": "cam.password"}) == (
+        "device cam-001: options.password_file 'cam.password' is relative; give an absolute "
+        "path such as /etc/scg/cameras/cam-001.password")
+    assert refusal({"password_file": str(good), "password": "x"}).startswith(
+        "device cam-001: options.password and options.password_file are both set")
+    missing = tmp_path / "none.password"
+    assert refusal({"password_file": str(missing)}) == (
+        f"device cam-001: options.password_file {str(missing)!r} cannot be read: No such "
+        "file or directory; check the path and that the gateway's user may read it")
+    good.chmod(0o644)
+    assert refusal({"password_file": str(good)}) == (
+        f"device cam-001: options.password_file {str(good)!r} may be read by others (mode "
+        f"0644); run `chmod 600 {good}`, or the camera's password is as good as in the "
+        "config")
+    two_lines = secret_file(tmp_path, "a\nb\n")
+    assert refusal({"password_file": str(two_lines)}).endswith(
+        "must hold the password on one line, got several lines")

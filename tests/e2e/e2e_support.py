@@ -257,8 +257,8 @@ def start_community(root: Path, scenario: CommunityScenario) -> Iterator[Communi
                 farm.raise_event(cam, "tamper", True)
             urls = {c.id: farm.farm.device_url(c.id) for c in scenario.cameras.cameras}
         inventory, gateway_config = scenario.write(root / "community", uplink, devices, urls)
-        stack.run("db", "migrate")
-        stack.run("inventory", "import", str(inventory))
+        stack.migrate()  # as the owner; ingest and the API run as the runtime role
+        stack.run("inventory", "import", str(inventory), env=stack.owner_env())
         port = free_port()
         community = Community(stack, scenario, inventory, gateway_config,
                               f"http://127.0.0.1:{port}", farm=farm,

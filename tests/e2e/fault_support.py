@@ -34,8 +34,10 @@ class FaultScenario(CommunityScenario):
     spool: dict[str, Any] = field(default_factory=dict)
 
     def gateway_config(self, uplink: Endpoint, device_broker: Endpoint, spool_path: Path,
-                       camera_urls: dict[str, str] | None = None) -> dict[str, Any]:
-        config = super().gateway_config(uplink, device_broker, spool_path, camera_urls)
+                       camera_urls: dict[str, str] | None = None,
+                       camera_password_file: Path | None = None) -> dict[str, Any]:
+        config = super().gateway_config(uplink, device_broker, spool_path, camera_urls,
+                                        camera_password_file)
         config["spool"].update(self.spool)
         return config
 

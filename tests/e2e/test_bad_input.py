@@ -9,6 +9,7 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
+import yaml
 from e2e_support import Community, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -38,9 +39,20 @@ def reading(device: str, value: object) -> dict[str, object]:
             "time": "2026-11-23T08:00:00Z", "value": value}
 
 
+def register_rogue_meters(c: Community) -> None:
+    """Register meter-1 … meter-3 to gateway `rogue`, so that only the faults of the
+    messages below make dead letters (ingest takes nothing from unregistered devices)."""
+    doc = yaml.safe_load(c.inventory.read_text())
+    doc["devices"] += [{"id": f"meter-{n}", "kind": "meter", "household": f"h-{n}",
+                        "gateway": "rogue", "protocol": "modbus"} for n in (1, 2, 3)]
+    c.inventory.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False))
+    c.stack.run("inventory", "import", str(c.inventory), env=c.stack.owner_env())
+
+
 def test_malformed_and_misaddressed_messages_are_dead_lettered_mid_stream(
         busy_lights: Community) -> None:
     c = busy_lights
+    register_rogue_meters(c)
     fleet = c.fleet()
     wait_until(lambda: c.light_readings() > 400, "readings flowing into the database")
     publish(c, "scg/v1/e2e/rogue/telemetry", b'{"v": 1, "items": [')

@@ -63,8 +63,8 @@ def ingest_only(e2e_root: Path) -> Iterator[Stack]:
                                      controllers=4)
         inventory, _ = scenario.write(e2e_root / "community",
                                       stack.uplink(COMMUNITY, GATEWAY), stack.devices())
-        stack.run("db", "migrate")
-        stack.run("inventory", "import", str(inventory))
+        stack.migrate()  # as the owner; ingest and the API run as the runtime role
+        stack.run("inventory", "import", str(inventory), env=stack.owner_env())
         stack.start("ingest", "ingest", "run", "--batch-ms", "50", env=stack.login_env())
         stack.wait_for_log("ingest", "subscribed", timeout=30)
         yield stack

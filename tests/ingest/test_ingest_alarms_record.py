@@ -73,12 +73,12 @@ async def test_conditions_are_told_apart_by_zone_and_port(safe: asyncpg.Connecti
     await write(safe,
                 ev("fp-n", "zone_fire", T, active=True, severity=Severity.CRITICAL, zone=1),
                 ev("fp-n", "zone_fire", T, active=True, severity=Severity.CRITICAL, zone=2),
-                ev("ch-x", "port_fault", T, active=True, port=1))
+                ev("fp-n", "port_fault", T, active=True, port=1))  # a registered device
     await write(safe, ev("fp-n", "zone_fire", T + timedelta(minutes=2), active=False,
                          severity=Severity.CRITICAL, zone="1"))  # the zone sent as text
     got = {(a["device"], a["key"]): a["active"] for a in await alarms(safe)}
     assert got == {("fp-n", "zone=1"): False, ("fp-n", "zone=2"): True,
-                   ("ch-x", "port=1"): True}
+                   ("fp-n", "port=1"): True}
 
 
 async def test_each_momentary_event_opens_its_own_alarm(safe: asyncpg.Connection) -> None:
@@ -110,7 +110,7 @@ async def test_a_redelivered_envelope_or_a_resent_event_never_opens_a_second_ala
     assert [c["change"] for c in await changes_after(safe, 0)] == ["opened"]
 
 
-async def test_info_and_warning_events_raise_no_alarm_and_unknown_devices_do(
+async def test_info_and_warning_events_raise_no_alarm_nor_does_an_unregistered_device(
         safe: asyncpg.Connection) -> None:
     result = await write(
         safe,
@@ -121,10 +121,11 @@ async def test_info_and_warning_events_raise_no_alarm_and_unknown_devices_do(
         ev("fp-n", "zone_disabled", T + timedelta(minutes=1), active=False,
            severity=Severity.WARNING, zone=1),
         ev("stray-9", "manhole_open", T, active=True))
-    assert (result.events, result.alarms_opened, result.alarms_cleared) == (5, 1, 0)
-    [alarm] = await alarms(safe)
-    assert (alarm["device"], alarm["device_kind"], alarm["compound"]) == (
-        "stray-9", None, None)
+    assert (result.events, result.alarms_opened, result.alarms_cleared) == (4, 0, 0)
+    assert (result.rejected_items, result.dead_letters) == (1, 1)
+    assert await alarms(safe) == []
+    reason = await safe.fetchval("SELECT reason FROM dead_letters")
+    assert "unknown_device: device 'stray-9' is not in community" in reason
 
 
 async def test_alarm_list_filters_by_state_type_and_time_newest_first(

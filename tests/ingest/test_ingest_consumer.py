@@ -72,7 +72,8 @@ async def test_a_value_the_database_refuses_becomes_a_dead_letter_not_a_stall(
         migrated: str, broker: Mosquitto, publisher: Publisher, db: asyncpg.Connection) -> None:
     async with Running(settings(migrated, broker, batch_wait=0.3)) as consumer:
         publisher.publish(TOPIC, envelope(1, [reading("light-001")]))
-        publisher.publish(TOPIC, envelope(2, [reading("light-\x00-nul")]))
+        # A registered device, a metric name PostgreSQL cannot store (text has no NUL).
+        publisher.publish(TOPIC, envelope(2, [reading("light-002", metric="power-\x00-w")]))
         publisher.publish(TOPIC, envelope(3, [reading("light-003")]))
         await wait_until(lambda: true(consumer.counters.acked == 3), what="3 acks")
     devices = [r["device"] for r in await db.fetch("SELECT device FROM readings ORDER BY 1")]

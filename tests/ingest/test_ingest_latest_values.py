@@ -1,21 +1,15 @@
 """The latest values the writer keeps in the history's transaction: they only move forward
 in time, whatever order the data arrives in; the daily energy rollup folds late readings
-in; the handoff from paho's thread wakes the loop once per group, and paho's small reads
-are served from one large one."""
+in."""
 
 from __future__ import annotations
 
-import asyncio
-import socket
-import threading
 from datetime import timedelta
 
 import asyncpg
 import pytest
 from ingest_support import T0, envelope, msg, reading, state
 
-from ingest.handoff import Inbox
-from ingest.mqtt_socket import ReadAheadSocket
 from ingest.writer import write_batch
 from telemetry import DeviceState, Event, Probe, Severity
 
@@ -87,44 +81,25 @@ async def test_daily_energy_keeps_the_first_and_last_reading_of_each_local_day(
         await conn.close()
 
 
-async def test_a_burst_from_the_network_thread_wakes_the_loop_once_per_group() -> None:
-    inbox: Inbox[int] = Inbox()
-    inbox.bind(asyncio.get_running_loop())
 
-    def burst() -> None:
-        for i in range(5000):
-            inbox.put(i)
-
-    waiter = asyncio.create_task(inbox.wait(5000, 10))
-    await asyncio.sleep(0)  # the loop is waiting now
-    thread = threading.Thread(target=burst)
-    thread.start()
-    await waiter
-    thread.join()
-    taken: list[int] = []
-    inbox.take(10_000, taken)
-    assert taken == list(range(5000))
-    # The loop asked for 5000: one wake-up when they were all there, not one per message.
-    assert inbox.wakeups == 1
-    # Nobody waiting: a put wakes nobody.
-    inbox.put(1)
-    assert inbox.wakeups == 1
-
-
-def test_the_read_ahead_socket_serves_small_reads_from_one_large_one() -> None:
-    left, right = socket.socketpair()
+async def test_devices_that_only_sent_readings_keep_their_state_beside_ones_that_changed(
+        loaded: str) -> None:
+    conn = await asyncpg.connect(loaded)
     try:
-        right.setblocking(False)
-        wrapped = ReadAheadSocket(right)
-        with pytest.raises(BlockingIOError):  # nothing sent yet: what paho expects
-            wrapped.recv(1)
-        left.sendall(b"\x30\x05hello" * 3)
-        got = [wrapped.recv(1), wrapped.recv(1), wrapped.recv(5)]
-        assert got == [b"\x30", b"\x05", b"hello"]
-        assert wrapped.pending() == 14  # paho skips select while this is above 0
-        assert wrapped.recv(100) == b"\x30\x05hello" * 2
-        assert wrapped.pending() == 0
-        assert wrapped.fileno() == right.fileno()
+        await write_batch(conn, [msg(envelope(1, [
+            state("light-002", DeviceState.ONLINE, T0, "answers")]))])
+        await write_batch(conn, [msg(envelope(2, [
+            reading("light-001", T0 + M), reading("light-002", T0 + M),
+            reading("light-900", T0 + M),
+            state("light-900", DeviceState.OFFLINE, T0 + M, "no answer"),
+            Probe("cam-01", T0 + M, False, "black", {"check": "black"})]))])
+        rows = {r["device"]: tuple(r)[1:] for r in await conn.fetch(
+            "SELECT device, state, since, reason, last_seen, probe_time, probe_ok "
+            "FROM device_status ORDER BY device")}
+        assert rows == {
+            "cam-01": (None, None, "", T0 + M, T0 + M, False),
+            "light-001": (None, None, "", T0 + M, None, None),
+            "light-002": ("online", T0, "answers", T0 + M, None, None),
+            "light-900": ("offline", T0 + M, "no answer", T0 + M, None, None)}
     finally:
-        left.close()
-        right.close()
+        await conn.close()

@@ -72,7 +72,7 @@ devices:
         "devices[0].kind: 'lamp' is not a known kind; use one of light, camera, meter, "
         "charger, fire_panel, fire_detector, fire_hazard_sensor, ebike_detector, elevator, "
         "elevator_controller, sos_button, manhole_cover, access_gate, perimeter_detector, "
-        "throw_camera, garbage_monitor",
+        "throw_camera, garbage_monitor, fire_transmission_device",
         "devices[1].compound: 'west' is not in compounds (known: north); add it under "
         "compounds or correct the id",
         "devices[2].building: 'b02' is not in buildings (known: b01); add it under buildings "
@@ -86,8 +86,8 @@ devices:
         "devices[6].colour: unknown key; known keys are id, kind, name, compound, building, "
         "public, gateway, protocol, address, capabilities, attrs, code, civil_code, longitude, "
         "latitude, key_position, household, ports, zones, hazards, elevator, resident, "
-        "subjects, floors, rated_power_w, burn_hours_per_day, repeat, start (put other facts "
-        "under attrs)",
+        "subjects, floors, rated_power_w, burn_hours_per_day, username, password, repeat, "
+        "start (put other facts under attrs)",
     ]
 
 

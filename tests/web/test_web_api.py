@@ -83,7 +83,7 @@ async def test_lighting_rate_counts_only_lights_heard_from_behind_an_online_gate
         "energy_collection_rate", "smart_charging_compounds", "fire_hazard_compounds",
         "fire_alarm_coverage", "ebike_elevator_compounds", "highrise_throw_coverage",
         "access_control_compounds", "perimeter_compounds", "elderly_sos_response_rate",
-        "elderly_sos_coverage"]
+        "elderly_sos_coverage", "video_networked_time_rate", "lighting_energy_saving"]
     assert (lighting["numerator"], lighting["denominator"], lighting["value"]) == (1, 6, 16.6)
     assert lighting["status"] == {"basic": "not_required", "growth": "fail"}
     assert lighting["breakdown"] == {
@@ -188,10 +188,12 @@ async def test_openapi_documents_every_route(api: httpx.AsyncClient) -> None:
     assert (await api.get("/docs")).status_code == 200
     paths = set((await api.get("/openapi.json")).json()["paths"])
     assert paths == {"/healthz", "/api/communities", "/api/auth/token", "/login", "/logout",
+                     "/api/overview",
                      "/api/communities/{community_id}/indicators",
                      "/api/communities/{community_id}/devices",
                      "/api/communities/{community_id}/cameras/records",
                      "/api/communities/{community_id}/alarms",
+                     "/api/communities/{community_id}/residents",
                      "/api/communities/{community_id}/alarms/stream",
                      "/api/alarms/{alarm_id}/acknowledge", "/api/alarms/{alarm_id}/close",
                      "/api/communities/{community_id}/declared",

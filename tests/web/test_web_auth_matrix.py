@@ -27,10 +27,12 @@ from auth_support import user_headers
 from declared_support import PDF, PNG, T1
 from fastapi import FastAPI
 from ingest_support import INVENTORY
+from personal_support import make_key_file
 
 from acceptance.declared import enter_declaration
 from acceptance.evidence import EvidenceStore
 from inventory import import_inventory, parse_inventory
+from inventory.keyfile import load_key_file
 from scg.localsvc import PostgresCluster
 from web import create_app
 from web.auth.deps import Public, Requirement, route_table
@@ -42,6 +44,7 @@ MODULE_LOOP = pytest.mark.asyncio(loop_scope="module")
 OWN, OTHER = "demo", "other"
 SCOPES = ("own", "other", "county")
 EVIDENCE = {OWN: PDF, OTHER: PNG}
+RESIDENT = 'residents:\n  - {id: r1, name: 张三华, phone: "13812345678"}\n'
 SHA = {c: hashlib.sha256(data).hexdigest() for c, data in EVIDENCE.items()}
 
 #: What a request that is allowed answers, where not 200.
@@ -68,7 +71,14 @@ BY_HAND = {
     ("GET", "/communities/{community_id}/declared.html", "viewer", "own"): 403,
     ("GET", "/communities/{community_id}/acceptance.html", "viewer", "other"): 403,
     ("GET", "/api/communities", "viewer", "other"): 200,
+    # The overview is the user's scope (tests/web/test_web_overview.py checks which).
+    ("GET", "/api/overview", "viewer", "other"): 200,
+    ("GET", "/api/overview", "auditor", "county"): 200,
     ("GET", "/openapi.json", "auditor", "own"): 200,
+    # The resident register: read masked by those who read alarms, never by a viewer.
+    ("GET", "/api/communities/{community_id}/residents", "viewer", "own"): 403,
+    ("GET", "/api/communities/{community_id}/residents", "auditor", "county"): 200,
+    ("GET", "/api/communities/{community_id}/residents", "operator", "other"): 403,
 }
 
 
@@ -125,15 +135,16 @@ class World:
     headers: dict[str, dict[str, str]]
 
 
-async def seed(dsn: str, evidence: Path) -> None:
+async def seed(dsn: str, evidence: Path, keys: Path) -> None:
     from ingest.schema.migrate import migrate
 
     await migrate(dsn)
     conn = await asyncpg.connect(dsn)
     try:
-        await import_inventory(conn, parse_inventory(INVENTORY, "demo.yaml"))
+        ring = load_key_file(keys)
+        await import_inventory(conn, parse_inventory(INVENTORY + RESIDENT, "demo.yaml"), ring)
         await import_inventory(conn, parse_inventory(
-            INVENTORY.replace("id: demo", f"id: {OTHER}", 1), "other.yaml"))
+            INVENTORY.replace("id: demo", f"id: {OTHER}", 1) + RESIDENT, "other.yaml"), ring)
         store = EvidenceStore(evidence)
         for community, data in EVIDENCE.items():
             stored = store.put(io.BytesIO(data), f"{community}.bin", "application/pdf")
@@ -148,12 +159,13 @@ async def world(pg_cluster: PostgresCluster, tmp_path_factory: pytest.TempPathFa
                 ) -> AsyncIterator[World]:
     dsn = pg_cluster.create_database("t_web_auth_matrix")
     evidence = tmp_path_factory.mktemp("evidence")
-    await seed(dsn, evidence)
+    keys, _ = make_key_file(tmp_path_factory.mktemp("keys"))
+    await seed(dsn, evidence, keys)
     headers = {}
     for role in ROLE_NAMES:
         headers[f"{role}-{OWN}"] = await user_headers(dsn, f"{role}-{OWN}", role, [OWN])
         headers[f"{role}-county"] = await user_headers(dsn, f"{role}-county", role)
-    app = create_app(dsn, evidence_dir=evidence)
+    app = create_app(dsn, evidence_dir=evidence, data_key_file=keys)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://scg") as client:

@@ -62,7 +62,7 @@ def test_an_auditor_may_change_nothing_and_a_viewer_only_reads_indicators() -> N
     assert [p.name for p in PERMISSIONS.values() if p.changes and allows("auditor", p.name)] \
         == []
     assert [p.name for p in PERMISSIONS.values() if allows("viewer", p.name)] == [
-        "indicators.read", "api.docs", "session.end"]
+        "indicators.read", "overview.read", "api.docs", "session.end"]
     assert all(allows("admin", name) for name in PERMISSIONS)
     assert ROLE_NAMES == ("admin", "operator", "auditor", "viewer")
 

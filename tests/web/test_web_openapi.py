@@ -30,6 +30,7 @@ from declared_support import PDF, T1
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from ingest_support import INVENTORY, T0, envelope, event, msg, reading, state, status_msg
+from personal_support import import_residents, make_key_file
 from safety_support import AS_OF as SAFE_AS_OF
 from safety_support import ev, load_community, press
 from safety_support import write as write_safe
@@ -45,6 +46,7 @@ from acceptance.evidence import EvidenceStore
 from ingest.schema.migrate import migrate
 from ingest.writer import write_batch
 from inventory import import_inventory, parse_inventory
+from inventory.keyfile import load_key_file
 from scg.localsvc import PostgresCluster
 from telemetry import DeviceState
 from web import create_app
@@ -76,7 +78,7 @@ SENT: Counter[str] = Counter()
 HEADERS: dict[str, str] = {}
 
 
-async def seed(dsn: str, evidence: Path) -> list[int]:
+async def seed(dsn: str, evidence: Path, keys: Path) -> list[int]:
     """Migrate and fill the database; return the alarm ids."""
     await migrate(dsn)
     conn = await asyncpg.connect(dsn)
@@ -95,8 +97,10 @@ async def seed(dsn: str, evidence: Path) -> list[int]:
         await enter_declaration(conn, "demo", "growth-01",
                                 {"fibre_households": 3790, "total_households": 3790},
                                 text="运营商出具的覆盖证明", by="王芳", at=T1, files=[stored])
-        # `safe`: safety devices in every state, an SOS press and an intrusion.
+        # `safe`: safety devices in every state, an SOS press and an intrusion, and the
+        # SOS buttons' residents (sealed).
         await load_community(conn)
+        await import_residents(conn, load_key_file(keys))
         t = SAFE_AS_OF - timedelta(hours=1)
         await write_safe(conn, press("sos-1", t),
                          ev("per-n", "perimeter_intrusion", t, active=True))
@@ -111,11 +115,12 @@ def seeded_app(pg_cluster: PostgresCluster, tmp_path_factory: pytest.TempPathFac
     """The application over the seeded database (seeded once for every operation)."""
     dsn = pg_cluster.create_database("t_web_openapi")
     evidence = tmp_path_factory.mktemp("evidence")
-    KNOWN["alarm_id"] = asyncio.run(seed(dsn, evidence))
+    keys, _ = make_key_file(tmp_path_factory.mktemp("keys"))
+    KNOWN["alarm_id"] = asyncio.run(seed(dsn, evidence, keys))
     assert KNOWN["alarm_id"], "the seed wrote no alarms"
     HEADERS.update(asyncio.run(user_headers(dsn, "schemathesis", "admin")))
     started = time.monotonic()
-    yield create_app(dsn, evidence_dir=evidence)
+    yield create_app(dsn, evidence_dir=evidence, data_key_file=keys)
     plugins = request.config.pluginmanager
     reporter, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin(
         "capturemanager")
@@ -201,4 +206,4 @@ def test_schemathesis_sent_cases_to_every_operation_but_the_stream() -> None:
                       "paths"].items()
                   for method in methods}
     assert set(SENT) == {op for op in documented if not op.endswith("/alarms/stream")}
-    assert len(SENT) == 24
+    assert len(SENT) == 26

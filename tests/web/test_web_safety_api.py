@@ -61,7 +61,8 @@ async def indicators(migrated: str) -> dict[str, dict[str, Any]]:
 async def test_safety_indicators_follow_the_existing_ones_in_order(
         indicators: dict[str, dict[str, Any]]) -> None:
     assert tuple(indicators) == INDICATOR_IDS
-    assert INDICATOR_IDS[-6:] == SAFETY_IDS
+    # The safety group, then the windowed networked rate and the energy saving.
+    assert INDICATOR_IDS[-8:-2] == SAFETY_IDS
 
 
 async def test_compounds_pass_ebike_recognition_only_when_every_elevator_shows_an_alarm(

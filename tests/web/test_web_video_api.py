@@ -79,7 +79,8 @@ async def test_video_indicators_follow_the_stored_facts(api: httpx.AsyncClient) 
                          "fire_alarm_coverage", "ebike_elevator_compounds",
                          "highrise_throw_coverage", "access_control_compounds",
                          "perimeter_compounds", "elderly_sos_response_rate",
-                         "elderly_sos_coverage"]
+                         "elderly_sos_coverage", "video_networked_time_rate",
+                         "lighting_energy_saving"]
     cover = got["video_key_coverage"]
     assert counts(cover) == (1, 4, 25.0)
     assert cover["devices"] == {"numerator": ["kp-gate-n"],

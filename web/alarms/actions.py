@@ -2,17 +2,19 @@
 
 The time is the server's (the caller passes its clock's reading; clients never set it).
 Each action changes the alarm, adds a change for the stream and appends an entry to the
-operation log, all in one transaction; an illegal move changes nothing.
+operation log, all in one transaction; an illegal move changes nothing. Both records are
+hash chains (`ingest.schema.chain`), taken in the chains' lock order: alarm changes,
+then the operation log.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection
 from datetime import datetime
 from typing import Any, Final
 
 from ingest.alarms import CHANGE_LOCK, notify
+from ingest.schema.chain import append, log_operation
 from web.alarms.query import fetch_alarm, iso
 
 #: Staff actions: the state an alarm must be in, and the state it moves to.
@@ -80,16 +82,13 @@ async def apply_action(conn: Connection, alarm_id: int, action: str, *, by: str,
             f"""UPDATE alarms SET state = $2, {prefix}_at = $3, {prefix}_by = $4,
                                   {prefix}_note = $5
                 WHERE id = $1""", alarm_id, becomes, at, by, note)
-        change = await conn.fetchval(
-            """INSERT INTO alarm_changes (community, alarm, change, at, by, note)
-               VALUES ($1, $2, $3, $4, $5, $6) RETURNING id""",
-            row["community"], alarm_id, becomes, at, by, note)
-        await conn.execute(
-            """INSERT INTO operation_log (at, actor, action, community, target, note, details)
-               VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)""",
-            at, by, f"alarm.{action}", row["community"], f"alarm:{alarm_id}", note,
-            json.dumps({"device": row["device"], "type": row["type"], "from": need,
-                        "to": becomes}, ensure_ascii=False))
+        change = await append(conn, "alarm_changes", {
+            "community": row["community"], "alarm": alarm_id, "change": becomes, "at": at,
+            "by": by, "note": note})
+        await log_operation(conn, at=at, actor=by, action=f"alarm.{action}",
+                            community=row["community"], target=f"alarm:{alarm_id}",
+                            note=note, details={"device": row["device"], "type": row["type"],
+                                                "from": need, "to": becomes})
         await notify(conn, {row["community"]: change})
         alarm = await fetch_alarm(conn, alarm_id)
     assert alarm is not None  # the row is locked and was just updated

@@ -19,7 +19,7 @@ _ALARM_COLUMNS: Final = """
     a.id, a.community, a.gateway, a.device, d.kind AS device_kind, d.name AS device_name,
     d.compound, d.building, a.type, a.key, a.severity, a.momentary, a.raised_at,
     a.received_at, a.data, a.cleared_at, a.state, a.acknowledged_at, a.acknowledged_by,
-    a.acknowledged_note, a.closed_at, a.closed_by, a.closed_note"""
+    a.acknowledged_note, a.closed_at, a.closed_by, a.closed_note, d.resident"""
 _FROM: Final = """
     FROM alarms a
     LEFT JOIN devices d ON d.community = a.community AND d.id = a.device"""
@@ -60,6 +60,7 @@ def alarm_json(row: Mapping[str, Any]) -> dict[str, Any]:
         "acknowledged_note": row["acknowledged_note"],
         "closed_at": iso(row["closed_at"]), "closed_by": row["closed_by"],
         "closed_note": row["closed_note"],
+        "resident": row["resident"], "resident_contact": None,
     }
 
 

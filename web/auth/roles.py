@@ -17,7 +17,8 @@ ROLE_NAMES: Final[tuple[Role, ...]] = get_args(Role)
 #: What each role is for (README and `scg user add --help` quote this).
 ROLES: Final[dict[Role, str]] = {
     "admin": "users, inventory and configuration, and everything an operator may do",
-    "operator": "alarms, declared values and device commands, and what a viewer reads",
+    "operator": "alarms, declared values and device commands, residents' data unmasked "
+                "(logged), and what a viewer reads",
     "auditor": "reads everything, the operation log and the audit chain included; changes "
                "nothing",
     "viewer": "indicators, acceptance reports and device health",
@@ -41,12 +42,21 @@ _AUDITORS: Final[frozenset[Role]] = frozenset({"admin", "auditor"})
 PERMISSIONS: Final[dict[str, Permission]] = {p.name: p for p in (
     Permission("indicators.read", "read indicators, acceptance reports and device health",
                _EVERYONE, changes=False),
+    # Each community of the user's scope; alarm counts only for who may read alarms.
+    Permission("overview.read", "read the county overview of the communities in scope",
+               _EVERYONE, changes=False),
     Permission("alarms.read", "read alarms or follow their stream", _READERS, changes=False),
     Permission("alarms.act", "acknowledge or close alarms", _ACTORS, changes=True),
     Permission("declared.read", "read declared values or their evidence", _READERS,
                changes=False),
     Permission("declared.enter", "enter declared values", _ACTORS, changes=True),
     Permission("devices.command", "send commands to devices", _ACTORS, changes=True),
+    # Personal data (residents' names, phones, rooms, contacts): shown masked to readers,
+    # whole only to those who answer SOS calls, and every whole read is logged.
+    Permission("residents.read", "read the resident register (names, phones and rooms "
+               "masked)", _READERS, changes=False),
+    Permission("personal.read", "see residents' names, phones and rooms unmasked (each such "
+               "read is logged)", _ACTORS, changes=False),
     Permission("audit.read", "read the operation log or the audit chain",
                _AUDITORS, changes=False),
     Permission("users.manage", "manage users and their tokens", _ADMIN, changes=True),

@@ -9,13 +9,13 @@ normalisation (NFC), so the same name typed on two keyboards is one user.
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
+from ingest.schema.chain import append
 from web.auth import tokens
 from web.auth.roles import ROLE_NAMES
 
@@ -75,11 +75,10 @@ async def check_communities(conn: Connection, communities: list[str] | None
 
 async def record_user_change(conn: Connection, *, at: datetime, actor: str, action: str,
                              user: str, details: dict[str, Any] | None = None) -> None:
-    """Append one change to `user_changes` (the only writer of that table)."""
-    await conn.execute(
-        """INSERT INTO user_changes (at, actor, action, user_name, details)
-           VALUES ($1, $2, $3, $4, $5::jsonb)""",
-        at, actor, action, user, json.dumps(details or {}, ensure_ascii=False))
+    """Append one change to `user_changes` (the only writer of that table), a hash chain
+    (`ingest.schema.chain`)."""
+    await append(conn, "user_changes", {"at": at, "actor": actor, "action": action,
+                                        "user_name": user, "details": details or {}})
 
 
 async def _user_id(conn: Connection, name: str) -> tuple[int, bool]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Final, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from acceptance.export import MEDIA_TYPES, export, render_html
@@ -25,32 +25,35 @@ TierQuery = Annotated[Tier, Query(
                 "(标杆型, provisional) or db37 (DB37/T 3890.3-2020 weighted score)")]
 AsOfQuery = Annotated[str | None, time_query(
     "the report as it was then (recorded indicator history where present, else recomputed; "
-    "declarations entered by then); default now")]
+    "declarations entered by then); default now (the indicator snapshot: the report's "
+    "as_of is then the snapshot's)")]
 ERRORS: Final = error_responses({**NO_COMMUNITY, **INVALID})
 #: The document formats' bodies as the OpenAPI document describes them.
 _BODIES: Final = {"html": {"type": "string"}, "csv": {"type": "string"},
                   "xlsx": {"type": "string", "format": "binary"}, "json": {"type": "object"}}
 
 
-async def _report(conn: Any, community: Any, tier: str, as_of: str | None
-                  ) -> AcceptanceReport:
-    return await build_report(conn, community["id"], tier, as_of=parse_time(as_of, "as_of"))
+async def _report(request: Request, conn: Any, community: Any, tier: str,
+                  as_of: str | None) -> AcceptanceReport:
+    # County settings were read and checked once, when the app was made.
+    return await build_report(conn, community["id"], tier, as_of=parse_time(as_of, "as_of"),
+                              county=request.app.state.county_settings)
 
 
 @router.get("/api/communities/{community_id}/acceptance", responses=ERRORS,
             dependencies=[Depends(require("indicators.read"))])
-async def acceptance(community: CommunityDep, conn: ConnDep, tier: TierQuery,
-                     as_of: AsOfQuery = None) -> dict[str, Any]:
+async def acceptance(request: Request, community: CommunityDep, conn: ConnDep,
+                     tier: TierQuery, as_of: AsOfQuery = None) -> dict[str, Any]:
     """Every row of the tier's table with its requirement, completion text, figures (and
     their source: measured, inventory or declared) and verdict; the overall verdict; and
     the rows that could change if the devices in state unknown were online."""
-    return (await _report(conn, community, tier, as_of)).to_dict()
+    return (await _report(request, conn, community, tier, as_of)).to_dict()
 
 
 def _document(fmt: str) -> Any:
-    async def document(community: CommunityDep, conn: ConnDep, tier: TierQuery,
-                       as_of: AsOfQuery = None) -> Response:
-        report = await _report(conn, community, tier, as_of)
+    async def document(request: Request, community: CommunityDep, conn: ConnDep,
+                       tier: TierQuery, as_of: AsOfQuery = None) -> Response:
+        report = await _report(request, conn, community, tier, as_of)
         headers = {}
         if fmt != "html":
             stamp = report.as_of.strftime("%Y%m%d-%H%M")

@@ -19,6 +19,7 @@ from starlette.responses import StreamingResponse
 from indicators.params import ParamError
 from ingest.alarms import STATES
 from web.alarms.actions import AlarmNotFound, OutOfScope, TransitionError, apply_action
+from web.alarms.contacts import with_resident_contacts
 from web.alarms.hub import AlarmHub
 from web.alarms.query import list_alarms
 from web.auth import Actor, require
@@ -27,6 +28,7 @@ from web.deps import ClockDep, CommunityDep, CommunityId, ConnDep, get_community
 from web.errors import INVALID, NO_COMMUNITY, UNREADABLE, error_responses
 from web.models import AlarmActionIn, AlarmOut
 from web.params import check_choice, choice_query, parse_time, text_query, time_query
+from web.personal import PERSONAL_ERRORS, UNMASKED_QUERY, check_unmask
 
 Acting = Annotated[Actor, Depends(require("alarms.act"))]
 
@@ -44,21 +46,30 @@ _ACTION_ERRORS: Final = error_responses({
 
 
 @router.get("/communities/{community_id}/alarms", response_model=list[AlarmOut],
-            dependencies=[Depends(require("alarms.read"))],
-            responses=error_responses({**NO_COMMUNITY, **INVALID}))
+            responses=error_responses({**NO_COMMUNITY, **INVALID, **PERSONAL_ERRORS}))
 async def community_alarms(
+    # First: who asks is checked before anything else (even whether the community exists).
+    actor: Annotated[Actor, Depends(require("alarms.read"))],
     community: CommunityDep,
     conn: ConnDep,
+    clock: ClockDep,
+    request: Request,
     state: Annotated[str | None, choice_query("only alarms in this state", STATES)] = None,
     type: Annotated[str | None, text_query("only alarms of this event type, e.g. "
                                            "sos_pressed")] = None,
     since: Annotated[str | None, time_query("only alarms raised at or after this time")] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="at most this many")] = 200,
+    unmasked: Annotated[bool, UNMASKED_QUERY] = False,
 ) -> list[dict[str, Any]]:
-    """Newest raised first, with the device's kind, compound and building."""
+    """Newest raised first, with the device's kind, compound and building, and for an SOS
+    button its resident's contact details (masked unless `unmasked`)."""
     state = check_choice(state, STATES, f"state {state!r} is not an alarm state")
-    return await list_alarms(conn, community["id"], state=state, type_=type or None,
-                             since=parse_time(since, "since"), limit=limit)
+    check_unmask(actor, unmasked)
+    alarms = await list_alarms(conn, community["id"], state=state, type_=type or None,
+                               since=parse_time(since, "since"), limit=limit)
+    await with_resident_contacts(conn, request.app.state.personal, community["id"], alarms,
+                                 actor=actor, unmasked=unmasked, at=clock())
+    return alarms
 
 
 async def _act(action: str, alarm_id: int, body: AlarmActionIn | None, conn: ConnDep,
