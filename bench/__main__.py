@@ -9,10 +9,11 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench import camera_probe, county, ingest, modbus_poll
+from bench import audit, camera_probe, county, ingest, modbus_poll
 
 #: name -> (main(argv) -> exit code, argv for --quick)
 BENCHMARKS: dict[str, tuple[Callable[[list[str]], int], list[str]]] = {
+    "audit": (audit.main, ["--quick"]),
     "camera_probe": (camera_probe.main, ["--cameras", "50", "--rounds", "1"]),
     "county": (county.main, ["--quick"]),
     "ingest": (ingest.main, ["--quick"]),

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import resource
 import shutil
 import sys
@@ -52,6 +53,9 @@ class Drain:
     readings: int
     seconds: float
     cpu_s: float
+    database_cpu_s: float  # PostgreSQL, every process of the server
+    broker_cpu_s: float
+    load: float  # the machine's 1-minute load average at the end (ours included)
 
     @property
     def messages_per_s(self) -> float:
@@ -154,8 +158,31 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-async def _drain(dsn: str, broker: Mosquitto, per_message: int, count: int,
-                 first_seq: int) -> Drain:
+def _server_cpu(pid: int) -> float:
+    """CPU seconds of server process `pid` and of its children, running or ended
+    (PostgreSQL serves each connection from a process of its own); 0 without Linux's
+    /proc. Where the time of a drain goes on a machine whose cores are shared."""
+    def times(stat: Path) -> tuple[int, list[int]]:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return int(fields[1]), [int(f) for f in fields[11:15]]  # ppid; utime … cstime
+
+    try:
+        ticks = sum(times(Path(f"/proc/{pid}/stat"))[1])
+    except OSError:
+        return 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent, used = times(entry / "stat")
+            except (OSError, ValueError, IndexError):
+                continue  # ended meanwhile: its time is in its parent's children's time
+            if parent == pid:
+                ticks += sum(used)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+async def _drain(dsn: str, pg: PostgresCluster, broker: Mosquitto, per_message: int,
+                 count: int, first_seq: int) -> Drain:
     user, password = _login(broker, "scg-ingest")
     settings = ConsumerSettings(database_url=dsn, broker_host=broker.host,
                                 broker_port=broker.port, client_id=f"bench-{per_message}",
@@ -171,13 +198,17 @@ async def _drain(dsn: str, broker: Mosquitto, per_message: int, count: int,
     consumer = Consumer(settings)
     # From the start of the consumer (the broker sends a session's queue right after the
     # connection, before the subscription is confirmed) to the commit of the last message.
+    servers = [pg.proc.pid if pg.proc else 0, broker.proc.pid if broker.proc else 0]
     t0, cpu0 = time.perf_counter(), _cpu()
+    db0, mq0 = (_server_cpu(pid) for pid in servers)
     await _run_until(consumer, lambda c: c.counters.written >= count, within=600)
     t1, cpu1 = time.perf_counter(), _cpu()
+    db1, mq1 = (_server_cpu(pid) for pid in servers)
     if consumer.counters.dead_letters or consumer.counters.duplicates:
         raise RuntimeError(f"the drain wrote {consumer.counters.dead_letters} dead letters "
                            f"and {consumer.counters.duplicates} duplicates; expected none")
-    return Drain(per_message, count, count * per_message, t1 - t0, cpu1 - cpu0)
+    return Drain(per_message, count, count * per_message, t1 - t0, cpu1 - cpu0, db1 - db0,
+                 mq1 - mq0, os.getloadavg()[0])
 
 
 async def _run_until(consumer: Consumer, cond: object, within: float = 60) -> None:
@@ -233,13 +264,13 @@ async def _insert_rate(dsn: str, seconds: float) -> tuple[int, float]:
         await conn.close()
 
 
-async def measure(dsn: str, broker: Mosquitto, counts: dict[int, int],
+async def measure(dsn: str, pg: PostgresCluster, broker: Mosquitto, counts: dict[int, int],
                   insert_seconds: float) -> tuple[list[Drain], dict[int, float], float]:
     drains = []
     copies: dict[int, float] = {}
     seq = 1
     for per_message, count in counts.items():
-        drains.append(await _drain(dsn, broker, per_message, count, seq))
+        drains.append(await _drain(dsn, pg, broker, per_message, count, seq))
         seq += count
         copies[per_message] = await _copy_rate(dsn, count * per_message)
     rows, secs = await _insert_rate(dsn, insert_seconds)
@@ -256,7 +287,12 @@ def report(drains: list[Drain], copies: dict[int, float], inserts: float,
         print(f"  {d.per_message} reading(s)/message: {d.messages:,} messages in "
               f"{d.seconds:.2f} s = {d.messages_per_s:,.0f} messages/s, "
               f"{d.readings_per_s:,.0f} readings/s; ingest process CPU "
-              f"{d.cpu_s / d.seconds:.0%} of one core")
+              f"{d.cpu_s / d.seconds:.0%} of one core, {d.cpu_s / d.messages * 1e6:,.0f} µs "
+              "a message (the figure least moved by other load on the machine)")
+        print(f"    CPU a message elsewhere: PostgreSQL {d.database_cpu_s / d.messages * 1e6:,.0f}"
+              f" µs ({d.database_cpu_s / d.seconds:.0%} of one core), mosquitto "
+              f"{d.broker_cpu_s / d.messages * 1e6:,.0f} µs; the machine has "
+              f"{os.cpu_count()} cores, load average {d.load:.1f} at the end of the drain")
         print(f"    limit 1, binary COPY of as many readings, same run (best of 3): "
               f"{copy:,.0f} readings/s "
               f"-> ratio = {d.readings_per_s:,.0f} / {copy:,.0f} = "
@@ -303,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(migrate(dsn, timescaledb=False))
             asyncio.run(_register(dsn))
             drains, copies, inserts = asyncio.run(
-                measure(dsn, broker, {100: args.messages_100, 1: args.messages_1},
+                measure(dsn, pg, broker, {100: args.messages_100, 1: args.messages_1},
                         args.insert_seconds))
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -2,12 +2,15 @@
 
 paho-mqtt runs its network loop in its own thread with manual acknowledgements and a
 persistent MQTT v5 session, so the broker keeps (and redelivers) everything not yet
-acknowledged while ingest is down, restarting or failing to write. Messages cross to
-asyncio through an `Inbox` that wakes the loop once per batch, not once per message
-(paho itself reads the connection in large chunks: `ingest.mqtt_socket`); a batcher
-groups and decodes them while the previous batch is being committed, one writer commits
-batches in order (`write_batch`), and only then are their PUBACKs sent, in the order the
-messages came. A duplicate redelivery is dropped by `(gateway, seq)`.
+acknowledged while ingest is down, restarting or failing to write. paho's thread reads
+the connection in large chunks and hands over the publishes of each chunk as one group
+(`ingest.mqtt_client`); they cross to asyncio through an `Inbox` that wakes the loop once
+per batch, not once per message; a batcher groups and decodes them while the previous
+batch is being committed, two writers commit batches (`write_batch`), each on its own
+connection, and only then are their PUBACKs sent, in the order the messages came, a
+batch's as one write (`ingest.commit_order`, which also writes alone a batch whose result
+could depend on the order of commits). A duplicate redelivery is dropped by
+`(gateway, seq)`.
 
 No message content can stop it: whatever fails while decoding or writing one message sets
 that message aside in `dead_letters`, acknowledged like the rest (`ingest.isolation`); only
@@ -32,33 +35,48 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from ingest.commit_order import WRITERS, OrderedCommits
 from ingest.consumer_settings import ConsumerError, ConsumerSettings, Counters
+from ingest.gc_tuning import young_objects_collected_less_often
 from ingest.handoff import Inbox
 from ingest.isolation import PendingBatch, is_database_trouble, write_setting_aside_poison
 from ingest.messages import decode_message
-from ingest.mqtt_socket import ReadAheadClient
+from ingest.metrics import IngestMetrics
+from ingest.mqtt_client import IngestClient, Publish
 from ingest.schema.dsn import redact
 from ingest.schema.migrate import pending
+from ingest.writer import depends_on_arrival_order
 from telemetry.tls import TlsNames, TlsSetupError, client_context, explain_failure
 
-__all__ = ["Consumer", "ConsumerError", "ConsumerSettings", "Counters"]
+__all__ = ["WRITERS", "Consumer", "ConsumerError", "ConsumerSettings", "Counters"]
 
 log = logging.getLogger(__name__)
 TLS_NAMES: Final = TlsNames("--tls-ca-file", "--tls-cert-file", "--tls-key-file")
 
 #: Messages decoded between two yields to the event loop (see `Consumer._decode`).
 DECODE_SLICE: Final = 50
+#: Longest wait on stopping for the last PUBACKs to leave: paho may close the connection
+#: with them still queued, and the broker would then send those messages again.
+ACK_FLUSH_WAIT: Final = 1.0
+
 
 class _Delivery(NamedTuple):
-    """One message as paho handed it over (a tuple: built once per message on paho's
-    thread, where every microsecond counts at thousands of messages a second)."""
+    """One message as paho handed it over, with the connection it came on and when (a
+    tuple: built once per message on paho's thread, where every microsecond counts)."""
 
     generation: int
-    mid: int
-    qos: int
-    topic: str
-    payload: bytes
     received_at: datetime
+    publish: Publish
+
+
+_new_delivery: Final = tuple.__new__  # NamedTuple's own __new__ is a Python-level call
+
+
+class _Batch(NamedTuple):
+    """Deliveries and what decoding made of them, on their way to a writer."""
+
+    deliveries: list[_Delivery]
+    pending: PendingBatch
 
 
 class Consumer:
@@ -82,12 +100,23 @@ class Consumer:
         self._inbox: Inbox[_Delivery] = Inbox()
         self._stopping = asyncio.Event()
         self._subscribed = asyncio.Event()
-        self._client: mqtt.Client | None = None
+        self._client: IngestClient | None = None
         # Bumped on every connect and disconnect: a PUBACK is only sent on the connection
         # that delivered the message, never for a packet id the broker may have reused.
         self._generation = 0
         self._broker_up: bool | None = None
         self._db_failing = False
+        self._last_stats = time.monotonic()
+        #: Prometheus metrics, read from `counters` (`ingest.metrics`; served by the command).
+        self.metrics = IngestMetrics(self)
+
+    @property
+    def broker_connected(self) -> bool:
+        return self._broker_up is True
+
+    @property
+    def database_writing(self) -> bool:
+        return not self._db_failing
 
     # ------------------------------------------------------------ lifecycle
 
@@ -110,9 +139,11 @@ class Consumer:
                  s.topic_filter, s.broker_host, s.broker_port, s.client_id, s.batch_max,
                  s.batch_wait * 1000)
         try:
-            await self._consume(pool)
+            with young_objects_collected_less_often():
+                await self._consume(pool)
         finally:
             self._generation += 1
+            await loop.run_in_executor(None, client.wait_written, ACK_FLUSH_WAIT)
             client.disconnect()
             await loop.run_in_executor(None, client.loop_stop)
             await pool.close()
@@ -138,7 +169,7 @@ class Consumer:
         # min_size=0: no background reconnect attempts (and their tracebacks) while the
         # database is away; the write loop retries on its own schedule. command_timeout
         # turns a hung connection into an error that is retried.
-        pool = await asyncpg.create_pool(url, min_size=0, max_size=2, timeout=10,
+        pool = await asyncpg.create_pool(url, min_size=0, max_size=WRITERS, timeout=10,
                                          command_timeout=60)
         try:
             async with pool.acquire() as conn:
@@ -164,10 +195,10 @@ class Consumer:
         except TlsSetupError as exc:
             raise ConsumerError(str(exc)) from None
 
-    def _make_client(self, tls: ssl.SSLContext | None) -> mqtt.Client:
+    def _make_client(self, tls: ssl.SSLContext | None) -> IngestClient:
         s = self.settings
-        client = ReadAheadClient(CallbackAPIVersion.VERSION2, client_id=s.client_id,
-                                 protocol=mqtt.MQTTv5, manual_ack=True)
+        client = IngestClient(CallbackAPIVersion.VERSION2, client_id=s.client_id,
+                              protocol=mqtt.MQTTv5, manual_ack=True)
         if s.username:
             client.username_pw_set(s.username, s.password)
         if tls is not None:
@@ -177,7 +208,7 @@ class Consumer:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_subscribe = self._on_subscribe
-        client.on_message = self._on_message
+        client.on_publishes = self._on_publishes
         return client
 
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any,
@@ -238,69 +269,35 @@ class Consumer:
                         self.settings.broker_port, reason)
             self._broker_up = False
 
-    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
-        delivery = _Delivery(self._generation, msg.mid, msg.qos, msg.topic, bytes(msg.payload),
-                             datetime.now(UTC))
-        self._inbox.put(delivery)
+    def _on_publishes(self, publishes: list[Publish]) -> None:
+        """The publishes of one read from the socket: one time and one generation for all."""
+        stamp = (self._generation, datetime.now(UTC))
+        self._inbox.put_many([_new_delivery(_Delivery, (*stamp, p)) for p in publishes])
 
     # ------------------------------------------------------------ asyncio side
 
     async def _consume(self, pool: asyncpg.Pool) -> None:
-        """Batch and decode on this side of a one-slot handoff, commit on the other: the
-        next batch is decoded while the database commits the last one, and batches are
-        still committed and acknowledged in the order they were received."""
-        handoff: asyncio.Queue[tuple[list[_Delivery], PendingBatch] | None] = \
-            asyncio.Queue(maxsize=1)
-        writer = asyncio.create_task(self._write_loop(pool, handoff))
-        try:
-            while not writer.done():
-                batch, stop = await self._next_batch()
+        """Batch and decode here, commit on the other side of a one-slot handoff with
+        `WRITERS` transactions at once: the next batch is decoded while the database
+        commits the last ones, and each batch is acknowledged only after it and every
+        batch received before it were committed (`ingest.commit_order`)."""
+
+        async def commit(batch: _Batch) -> bool:
+            written = await self._write(pool, batch.deliveries, batch.pending)
+            if time.monotonic() - self._last_stats >= self.settings.stats_every:
+                self._log_stats()
+            return written
+
+        async with OrderedCommits(commit, lambda b: self._ack(b.deliveries)) as commits:
+            while commits.running:
+                batch, stop = await self._inbox.next_batch(
+                    self.settings.batch_max, self.settings.batch_wait, self._stopping)
                 if batch:
                     decoded = await self._decode(batch)
-                    put = asyncio.ensure_future(handoff.put((batch, decoded)))
-                    await asyncio.wait({put, writer}, return_when=asyncio.FIRST_COMPLETED)
-                    if not put.done():
-                        put.cancel()
+                    await commits.submit(_Batch(batch, decoded),
+                                         ordered=depends_on_arrival_order(decoded.todo))
                 if stop:
                     break
-        finally:
-            if not writer.done():
-                await handoff.put(None)
-            await writer  # raises what stopped the writer, if anything did
-
-    async def _write_loop(self, pool: asyncpg.Pool,
-                          handoff: asyncio.Queue[tuple[list[_Delivery], PendingBatch] | None],
-                          ) -> None:
-        last_stats = time.monotonic()
-        while (job := await handoff.get()) is not None:
-            batch, pending = job
-            if await self._write(pool, batch, pending):
-                self._ack(batch)
-            if time.monotonic() - last_stats >= self.settings.stats_every:
-                self._log_stats()
-                last_stats = time.monotonic()
-
-    async def _next_batch(self) -> tuple[list[_Delivery], bool]:
-        """Up to batch_max deliveries, waiting at most batch_wait after the first one;
-        True with it once stop() was called (the batch in hand is still written)."""
-        assert self._loop is not None
-        s = self.settings
-        inbox = self._inbox
-        batch: list[_Delivery] = []
-        while not batch:
-            if self._stopping.is_set():
-                inbox.take(s.batch_max, batch)
-                return batch, True
-            await inbox.wait()
-            inbox.take(s.batch_max, batch)
-        deadline = self._loop.time() + s.batch_wait
-        while len(batch) < s.batch_max and not self._stopping.is_set():
-            remaining = deadline - self._loop.time()
-            if remaining <= 0:
-                break
-            await inbox.wait(s.batch_max - len(batch), remaining)
-            inbox.take(s.batch_max, batch)
-        return batch, self._stopping.is_set()
 
     async def _decode(self, batch: list[_Delivery]) -> PendingBatch:
         """Decode in slices, yielding to the loop between them: the writer's database
@@ -312,7 +309,8 @@ class Consumer:
         for start in range(0, len(batch), DECODE_SLICE):
             # decode_message never raises: a decoder failure comes back as the message's
             # error.
-            decoded += [decode_message(d.topic, d.payload, now=d.received_at, limits=lim)
+            decoded += [decode_message(d.publish.topic, d.publish.payload, now=d.received_at,
+                                       limits=lim)
                         for d in batch[start:start + DECODE_SLICE]]
             await asyncio.sleep(0)
         return PendingBatch(decoded)
@@ -328,7 +326,9 @@ class Consumer:
         delay = self.settings.retry_min
         while True:
             try:
+                started = time.perf_counter()
                 result = await write_setting_aside_poison(pool, pending)
+                self.metrics.batch_written(time.perf_counter() - started)
                 break
             except Exception as exc:
                 self.counters.db_errors += 1
@@ -360,14 +360,16 @@ class Consumer:
     def _ack(self, batch: list[_Delivery]) -> None:
         client = self._client
         assert client is not None
-        for d in batch:
-            # An older generation's packet id may already name another message: leave it,
-            # the broker redelivers and the duplicate is dropped by seq.
-            if d.qos > 0 and d.generation == self._generation:
-                client.ack(d.mid, d.qos)
-                self.counters.acked += 1
+        generation = self._generation
+        # An older generation's packet id may already name another message: leave it,
+        # the broker redelivers and the duplicate is dropped by seq.
+        mids = [d.publish.mid for d in batch
+                if d.publish.qos > 0 and d.generation == generation]
+        client.ack_many(mids)
+        self.counters.acked += len(mids)
 
     def _log_stats(self) -> None:
+        self._last_stats = time.monotonic()
         c = self.counters
         log.info("ingest totals: received %d messages, wrote %d envelopes (%d items), "
                  "%d duplicates, %d dead letters, %d gateway statuses, %d alarms opened, "

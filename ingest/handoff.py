@@ -22,9 +22,9 @@ class Inbox(Generic[T]):
 
     The loop says how many items it is waiting for (`wait`); the foreign thread wakes it
     only once that many are there, so filling a batch of 500 costs one wake-up, not 500.
-    Correct without a lock under the GIL: `deque.append` and `popleft` are atomic, the
-    thread appends before it reads `_wanted`, and the loop sets `_wanted` before it counts
-    the items, so an item is either counted by the loop or wakes it.
+    Correct without a lock under the GIL: `deque.extend` of a list or tuple and `popleft`
+    are atomic, the thread appends before it reads `_wanted`, and the loop sets `_wanted`
+    before it counts the items, so an item is either counted by the loop or wakes it.
     """
 
     def __init__(self) -> None:
@@ -40,7 +40,12 @@ class Inbox(Generic[T]):
 
     def put(self, item: T) -> None:
         """Called from the foreign thread."""
-        self._items.append(item)
+        self.put_many((item,))
+
+    def put_many(self, items: list[T] | tuple[T, ...]) -> None:
+        """Called from the foreign thread, with what one read from the network brought
+        (a list or tuple: extending from a generator would not be atomic)."""
+        self._items.extend(items)
         wanted = self._wanted
         if wanted and len(self._items) >= wanted and not self._wake_pending \
                 and self._loop is not None:
@@ -80,3 +85,24 @@ class Inbox(Generic[T]):
                     await asyncio.wait_for(self._ready.wait(), within)
         finally:
             self._wanted = 0
+
+    async def next_batch(self, limit: int, wait: float, stopping: asyncio.Event,
+                         ) -> tuple[list[T], bool]:
+        """Up to `limit` items, waiting at most `wait` seconds after the first one; True
+        with them once `stopping` is set (the batch in hand is still to be written)."""
+        batch: list[T] = []
+        while not batch:
+            if stopping.is_set():
+                self.take(limit, batch)
+                return batch, True
+            await self.wait()
+            self.take(limit, batch)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while len(batch) < limit and not stopping.is_set():
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            await self.wait(limit - len(batch), remaining)
+            self.take(limit, batch)
+        return batch, stopping.is_set()

@@ -24,6 +24,7 @@ from telemetry import Event, Probe, StateChange
 ENERGY_SUFFIX: Final = "_kwh"
 #: China Standard Time, no daylight saving: the local day of a Shandong meter.
 LOCAL_OFFSET: Final = timedelta(hours=8)
+_END_OF_TIME: Final = datetime.max.replace(tzinfo=UTC)  # no time falls on or after it
 
 
 @dataclass(slots=True)
@@ -60,12 +61,19 @@ class LatestValues:
                 latest[key] = rec
         days = self._energy_days
         dget = days.get
+        # The local day of the reading before: most readings of a batch fall on it, and two
+        # comparisons cost less than working the day out of each time.
+        day, day_starts, day_ends = date.min, _END_OF_TIME, _END_OF_TIME
         for rec in records:
             metric = rec[4]
             if not metric.endswith(ENERGY_SUFFIX):
                 continue
             t, value = rec[0], rec[5]
-            key4 = (rec[1], rec[3], metric, (t + LOCAL_OFFSET).date())
+            if not day_starts <= t < day_ends:
+                day = (t + LOCAL_OFFSET).date()
+                day_starts = datetime.combine(day, time(0), UTC) - LOCAL_OFFSET
+                day_ends = day_starts + timedelta(days=1)
+            key4 = (rec[1], rec[3], metric, day)
             agg = dget(key4)
             if agg is None:
                 days[key4] = [t, value, t, value, 1]
@@ -80,8 +88,9 @@ class LatestValues:
     def energy(self) -> dict[tuple[str, str, str, datetime], list[Any]]:
         """(community, device, metric, start of the local day) -> [first time, first
         value, last time, last value, readings]."""
-        return {(c, d, m, datetime.combine(day, time(0), UTC) - LOCAL_OFFSET): agg
-                for (c, d, m, day), agg in self._energy_days.items()}
+        starts = {day: datetime.combine(day, time(0), UTC) - LOCAL_OFFSET
+                  for day in {key[3] for key in self._energy_days}}  # a day or two a batch
+        return {(c, d, m, starts[day]): agg for (c, d, m, day), agg in self._energy_days.items()}
 
     def condition(self, community: str, item: Event) -> None:
         if item.active is None:
@@ -95,15 +104,28 @@ class LatestValues:
 #: One statement, one round trip per batch: every round trip costs the event loop a wake-up
 #: and a turn at the GIL against paho's thread, which at thousands of small messages a
 #: second is dearer than the upserts themselves. Parts with no rows get empty arrays.
+#: PostgreSQL runs the parts in the reverse of their order here, so `gateways` comes
+#: first: the rows every batch of a gateway updates are locked last, and a second writer
+#: upserts its devices while the first one commits.
 _UPSERT_LATEST: Final = """
-WITH status AS (
+WITH gateways AS (
+    INSERT INTO gateways AS g (community, gateway, last_envelope, seq_high_water)
+    SELECT * FROM unnest($26::text[], $27::text[], $28::timestamptz[], $29::int8[])
+    ON CONFLICT (community, gateway) DO UPDATE
+    SET last_envelope = GREATEST(g.last_envelope, EXCLUDED.last_envelope),
+        seq_high_water = GREATEST(g.seq_high_water, EXCLUDED.seq_high_water)
+    RETURNING 1),
+status AS (
     INSERT INTO device_status AS s
         (community, device, gateway, state, since, reason, last_seen, probe_time, probe_ok,
          probe_reason, probe_data)
     SELECT c, d, g, st, si, coalesce(r, ''), ls, pt, po, pr, pd::jsonb
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
-                $6::text[], $7::timestamptz[], $8::timestamptz[], $9::bool[], $10::text[],
-                $11::text[]) AS u(c, d, g, st, si, r, ls, pt, po, pr, pd)
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) WITH ORDINALITY
+         AS u(c, d, g, ls, i)
+    LEFT JOIN unnest($5::int8[], $6::text[], $7::timestamptz[], $8::text[],
+                     $9::timestamptz[], $10::bool[], $11::text[], $12::text[])
+         AS f(i, st, si, r, pt, po, pr, pd) USING (i)
+    ORDER BY i  -- rows locked in the order they were sorted in, whatever the join did
     ON CONFLICT (community, device) DO UPDATE SET
         gateway = EXCLUDED.gateway,
         state = CASE WHEN EXCLUDED.since >= s.since OR s.since IS NULL
@@ -128,8 +150,8 @@ WITH status AS (
     RETURNING 1),
 readings AS (
     INSERT INTO reading_latest AS r (community, device, metric, gateway, time, value)
-    SELECT * FROM unnest($12::text[], $13::text[], $14::text[], $15::text[],
-                         $16::timestamptz[], $17::float8[])
+    SELECT * FROM unnest($13::text[], $14::text[], $15::text[], $16::text[],
+                         $17::timestamptz[], $18::float8[])
     ON CONFLICT (community, device, metric) DO UPDATE SET
         gateway = EXCLUDED.gateway, time = EXCLUDED.time, value = EXCLUDED.value
     WHERE EXCLUDED.time > r.time
@@ -137,21 +159,14 @@ readings AS (
 conditions AS (
     INSERT INTO condition_latest AS c (community, device, type, key, time, active, data)
     SELECT c, d, t, k, ti, a, da::jsonb
-    FROM unnest($18::text[], $19::text[], $20::text[], $21::text[], $22::timestamptz[],
-                $23::bool[], $24::text[]) AS u(c, d, t, k, ti, a, da)
+    FROM unnest($19::text[], $20::text[], $21::text[], $22::text[], $23::timestamptz[],
+                $24::bool[], $25::text[]) AS u(c, d, t, k, ti, a, da)
     ON CONFLICT (community, device, type, key) DO UPDATE SET
         time = EXCLUDED.time, active = EXCLUDED.active, data = EXCLUDED.data
     WHERE EXCLUDED.time >= c.time
-    RETURNING 1),
-gateways AS (
-    INSERT INTO gateways AS g (community, gateway, last_envelope, seq_high_water)
-    SELECT * FROM unnest($25::text[], $26::text[], $27::timestamptz[], $28::int8[])
-    ON CONFLICT (community, gateway) DO UPDATE
-    SET last_envelope = GREATEST(g.last_envelope, EXCLUDED.last_envelope),
-        seq_high_water = GREATEST(g.seq_high_water, EXCLUDED.seq_high_water)
     RETURNING 1)
-SELECT scg_rollup_energy($29, $30, $31, $32, $33, $34, $35, $36, $37)
-WHERE cardinality($29::text[]) > 0
+SELECT scg_rollup_energy($30, $31, $32, $33, $34, $35, $36, $37, $38)
+WHERE cardinality($30::text[]) > 0
 """
 
 
@@ -162,6 +177,9 @@ async def store_latest_values(conn: asyncpg.Connection, latest: LatestValues,
     devices whose state changed. Keys are sorted: one lock order for every writer."""
     keys = sorted(latest.devices)
     seen = [latest.devices[k] for k in keys]
+    # Most devices only sent readings: their rows need a last-seen time, nothing more.
+    # The few with a state or a probe are passed apart, by position (1-based).
+    told = [(i, s) for i, s in enumerate(seen, 1) if s.state or s.probe]
     rkeys = sorted(latest.readings)
     rows = [latest.readings[k] for k in rkeys]
     ckeys = sorted(latest.conditions)
@@ -173,14 +191,16 @@ async def store_latest_values(conn: asyncpg.Connection, latest: LatestValues,
     await conn.execute(
         _UPSERT_LATEST,
         [k[0] for k in keys], [k[1] for k in keys], [s.gateway for s in seen],
-        [s.state.state.value if s.state else None for s in seen],
-        [s.state.since if s.state else None for s in seen],
-        [s.state.reason if s.state else None for s in seen],
         [s.last_seen for s in seen],
-        [s.probe.time if s.probe else None for s in seen],
-        [s.probe.ok if s.probe else None for s in seen],
-        [s.probe.reason if s.probe else None for s in seen],
-        [json.dumps(s.probe.data, ensure_ascii=False) if s.probe else None for s in seen],
+        [i for i, _ in told],
+        [s.state.state.value if s.state else None for _, s in told],
+        [s.state.since if s.state else None for _, s in told],
+        [s.state.reason if s.state else None for _, s in told],
+        [s.probe.time if s.probe else None for _, s in told],
+        [s.probe.ok if s.probe else None for _, s in told],
+        [s.probe.reason if s.probe else None for _, s in told],
+        [json.dumps(s.probe.data, ensure_ascii=False) if s.probe else None
+         for _, s in told],
         [k[0] for k in rkeys], [k[1] for k in rkeys], [k[2] for k in rkeys],
         [r[2] for r in rows], [r[0] for r in rows], [r[5] for r in rows],
         [k[0] for k in ckeys], [k[1] for k in ckeys], [k[2] for k in ckeys],

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Final
 
 from ingest.dead_letters import InternalError, exception_text
 from telemetry import (
@@ -33,6 +34,10 @@ log = logging.getLogger(__name__)
 #: Exception types whose traceback was already logged: one is enough to find the bug, and
 #: a gateway sending the same poison every second must not flood the log.
 _TRACEBACKS_LOGGED: set[tuple[str, str]] = set()
+
+#: Valid topics seen, parsed (five streams per gateway): parsed once, not per message.
+_PARSED_TOPICS: dict[str, Topic] = {}
+_PARSED_TOPICS_KEPT: Final = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +84,16 @@ def set_aside(msg: Received, exc: BaseException, stage: str) -> Received:
 
 
 def _decode(topic: str, payload: bytes, received_at: datetime, limits: Limits) -> Received:
-    try:
-        parsed = parse_topic(topic)
-    except TopicError as exc:
-        return Received(topic, payload, received_at, error=EnvelopeError("bad_topic", str(exc)))
+    parsed = _PARSED_TOPICS.get(topic)
+    if parsed is None:
+        try:
+            parsed = parse_topic(topic)
+        except TopicError as exc:
+            return Received(topic, payload, received_at,
+                            error=EnvelopeError("bad_topic", str(exc)))
+        if len(_PARSED_TOPICS) >= _PARSED_TOPICS_KEPT:
+            _PARSED_TOPICS.clear()  # more topics than gateways could explain: start again
+        _PARSED_TOPICS[topic] = parsed
     try:
         if parsed.stream == STATUS:
             return Received(topic, payload, received_at, status=decode_status(payload, parsed),

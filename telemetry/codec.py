@@ -17,7 +17,10 @@ what they accept, `encode` can write back.
 from __future__ import annotations
 
 import json
+import json.scanner
+import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -25,14 +28,18 @@ from typing import Any, Final
 from telemetry.items import DeviceState, Event, Item, Probe, Reading, Severity, StateChange
 from telemetry.jsonbound import (
     DEPTH_CEILING,
+    FLOAT_MAX,
     check_number,
     check_portable,
     check_text,
     decode_text,
+    json_type,
     nests_deeper_than,
     show,
 )
 from telemetry.topics import Topic, TopicError, check_id
+from telemetry.wiretime import format_time as format_time  # re-exported: callers find
+from telemetry.wiretime import parse_time as parse_time  # them in the codec
 
 WIRE_VERSION: Final = 1
 
@@ -99,41 +106,6 @@ class Decoded:
     rejected: tuple[ItemRejection, ...] = field(default=())
 
 
-# ---------------------------------------------------------------- time
-
-def format_time(t: datetime) -> str:
-    """RFC 3339 in UTC with milliseconds and a `Z`, e.g. 2026-11-23T08:00:00.123Z.
-
-    Written field by field: `strftime("%Y")` drops the leading zeros of years before 1000
-    on glibc, which would make a time the decoder accepted unreadable when sent again.
-    """
-    if t.tzinfo is None:
-        raise ValueError(f"time {t!r} has no timezone; wire times must be timezone-aware")
-    t = t.astimezone(UTC)
-    return (f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:"
-            f"{t.second:02d}.{t.microsecond // 1000:03d}Z")
-
-
-def parse_time(value: Any, what: str) -> datetime:
-    """Parse an RFC 3339 time that carries a zone; raise ValueError naming `what`."""
-    if not isinstance(value, str):
-        raise ValueError(f"{what} must be an RFC 3339 string, got {_jtype(value)}")
-    try:
-        t = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError(
-            f"{what} {show(value)} is not an RFC 3339 time (e.g. 2026-11-23T08:00:00Z)"
-        ) from None
-    if t.tzinfo is None:
-        raise ValueError(f"{what} {show(value)} has no timezone offset; add 'Z' or '+08:00'")
-    try:
-        return t.astimezone(UTC)
-    except OverflowError:
-        # e.g. 0001-01-01T00:00:00+01:00: a valid local time whose UTC instant is in year 0.
-        raise ValueError(f"{what} {show(value)} falls outside years 1-9999 once converted to "
-                         "UTC; check the device clock") from None
-
-
 # ---------------------------------------------------------------- encode
 
 def item_to_dict(item: Item) -> dict[str, Any]:
@@ -198,17 +170,13 @@ def decode(payload: bytes, *, topic: Topic | None = None, now: datetime | None =
     """
     doc = load_json(payload, limits, "message")
     if not isinstance(doc, dict):
-        raise EnvelopeError("malformed", f"envelope must be a JSON object, got {_jtype(doc)}")
+        raise EnvelopeError("malformed", f"envelope must be a JSON object, got {json_type(doc)}")
     v = doc.get("v")
     if v != WIRE_VERSION:
         raise EnvelopeError("unknown_version",
                             f"envelope version {show(v)} is not supported (this receiver speaks "
                             f"v{WIRE_VERSION}); upgrade the receiver or the gateway")
-    try:
-        community = check_id(doc.get("community"), "community")  # type: ignore[arg-type]
-        gateway = check_id(doc.get("gateway"), "gateway")  # type: ignore[arg-type]
-    except TopicError as exc:
-        raise EnvelopeError("malformed", f"envelope: {exc}") from None
+    community, gateway = _envelope_ids(doc)
     if topic is not None and (topic.community, topic.gateway) != (community, gateway):
         raise EnvelopeError("topic_mismatch",
                             f"topic {topic} names community {topic.community!r} / gateway "
@@ -225,16 +193,17 @@ def decode(payload: bytes, *, topic: Topic | None = None, now: datetime | None =
     raw_items = doc.get("items")
     if not isinstance(raw_items, list):
         raise EnvelopeError("malformed", f"envelope items must be a list, got "
-                            f"{_jtype(raw_items)}")
+                            f"{json_type(raw_items)}")
     if len(raw_items) > limits.max_items:
         raise EnvelopeError("oversize", f"envelope has {len(raw_items)} items, more than the "
                             f"limit of {limits.max_items}")
     horizon = (now or datetime.now(UTC)) + limits.max_future
     items: list[Item] = []
     rejected: list[ItemRejection] = []
+    times: dict[str, datetime] = {}  # the items of one poll often share their time
     for index, raw in enumerate(raw_items):
         try:
-            item = _decode_item(raw, limits)
+            item = _reading(raw, limits, times) or _decode_item(raw, limits)
             t = item.since if isinstance(item, StateChange) else item.time
             if t > horizon:
                 raise ValueError(f"time {format_time(t)} is more than "
@@ -266,7 +235,7 @@ def load_json(payload: bytes, limits: Limits, what: str) -> Any:
                             f"envelope takes 3 levels, leaving {limits.max_depth - 3} for "
                             "event and probe data)")
     try:
-        return json.loads(text)
+        return _parse_json(text)
     except json.JSONDecodeError as exc:
         raise EnvelopeError("malformed_json", f"{what} is not valid UTF-8 JSON: {exc}") from None
     except ValueError:
@@ -277,9 +246,74 @@ def load_json(payload: bytes, limits: Limits, what: str) -> Any:
                             "range of a 64-bit float (about ±1.8e308)") from None
 
 
+def _reading(raw: Any, limits: Limits, times: dict[str, datetime]) -> Reading | None:
+    """The common item, a well-formed reading, decoded with the fewest checks that accept
+    exactly what `_decode_item` accepts and build the same value; None for anything else
+    (including every fault), which `_decode_item` then decodes or explains."""
+    if type(raw) is not dict or raw.get("kind") != "reading":
+        return None
+    device = raw.get("device")
+    metric = raw.get("metric")
+    value = raw.get("value")
+    stamp = raw.get("time")
+    longest = limits.max_id_length
+    if not (type(device) is str and type(metric) is str and type(stamp) is str
+            and 0 < len(device) <= longest and 0 < len(metric) <= longest
+            and device.isascii() and metric.isascii()):
+        return None
+    if type(value) is float or type(value) is int:
+        # Beyond ±FLOAT_MAX, and NaN, fails the comparison: check_number then explains.
+        if not -FLOAT_MAX <= value <= FLOAT_MAX:
+            return None
+        value = float(value)
+    else:
+        return None
+    t = times.get(stamp)
+    if t is None:
+        try:
+            t = parse_time(stamp, "time")
+        except ValueError:
+            return None
+        times[stamp] = t
+    return Reading(device, metric, t, value)
+
+
+#: What json.loads runs inside its Python-level wrapper: (text, index) -> (value, end).
+_scan_json: Final[Callable[[str, int], tuple[Any, int]]] = \
+    json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
+_SPACE: Final = re.compile(r"[ \t\n\r]*")  # JSON's whitespace
+
+
+def _after_space(text: str, pos: int) -> int:
+    found = _SPACE.match(text, pos)
+    return found.end() if found else pos
+
+
+def _parse_json(text: str) -> Any:
+    """`json.loads(text)`, same values and errors, without its Python-level wrapper's
+    whitespace matching when the text starts with its value (a message's "{")."""
+    if text[:1] == "{":
+        start = 0
+    elif text[:1] == "\ufeff":
+        # json.loads refuses a str that starts with a byte-order mark in its own words
+        # (one is left when a payload carries two: decoding strips only the first).
+        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+    else:
+        start = _after_space(text, 0)
+    try:
+        doc, end = _scan_json(text, start)
+    except StopIteration as stop:
+        raise json.JSONDecodeError("Expecting value", text, stop.value) from None
+    if end != len(text):
+        end = _after_space(text, end)
+        if end != len(text):
+            raise json.JSONDecodeError("Extra data", text, end)
+    return doc
+
+
 def _decode_item(raw: Any, limits: Limits) -> Item:
     if not isinstance(raw, dict):
-        raise ValueError(f"must be a JSON object, got {_jtype(raw)}")
+        raise ValueError(f"must be a JSON object, got {json_type(raw)}")
     kind = raw.get("kind")
     device = _ident(raw, "device", limits)
     if kind == "reading":
@@ -320,6 +354,28 @@ def _decode_item(raw: Any, limits: Limits) -> Item:
     raise ValueError(f"kind {show(kind)} is not one of reading, event, state, probe")
 
 
+#: Community and gateway ids that passed `check_id` (a few thousand in a county): an
+#: envelope's ids are checked against this set first, not the pattern.
+_VALID_IDS: set[str] = set()
+_VALID_IDS_KEPT: Final = 10_000
+
+
+def _envelope_ids(doc: dict[str, Any]) -> tuple[str, str]:
+    """The envelope's community and gateway ids; EnvelopeError when one is not valid."""
+    community, gateway = doc.get("community"), doc.get("gateway")
+    if type(community) is str and type(gateway) is str and community in _VALID_IDS \
+            and gateway in _VALID_IDS:
+        return community, gateway
+    try:
+        ids = check_id(community, "community"), check_id(gateway, "gateway")  # type: ignore[arg-type]
+    except TopicError as exc:
+        raise EnvelopeError("malformed", f"envelope: {exc}") from None
+    if len(_VALID_IDS) >= _VALID_IDS_KEPT:
+        _VALID_IDS.clear()  # many ids or a flood of made-up ones: start again
+    _VALID_IDS.update(ids)
+    return ids
+
+
 def _ident(raw: dict[str, Any], key: str, limits: Limits) -> str:
     value = raw.get(key)
     if not isinstance(value, str) or not value:
@@ -332,18 +388,13 @@ def _ident(raw: dict[str, Any], key: str, limits: Limits) -> str:
 def _text(raw: dict[str, Any], key: str) -> str:
     value = raw.get(key, "")
     if not isinstance(value, str):
-        raise ValueError(f"{key} must be a string, got {_jtype(value)}")
+        raise ValueError(f"{key} must be a string, got {json_type(value)}")
     return check_text(value, key)
 
 
 def _obj(raw: dict[str, Any], key: str) -> dict[str, Any]:
     value = raw.get(key, {})
     if not isinstance(value, dict):
-        raise ValueError(f"{key} must be a JSON object, got {_jtype(value)}")
+        raise ValueError(f"{key} must be a JSON object, got {json_type(value)}")
     check_portable(value, key)
     return value
-
-
-def _jtype(value: Any) -> str:
-    return {dict: "object", list: "array", str: "string", bool: "boolean",
-            type(None): "null"}.get(type(value), "number")

@@ -15,7 +15,7 @@ import math
 import sys
 from typing import Any, Final
 
-_NOT_BRACKETS: Final = bytes(b for b in range(256) if b not in b"[]{}")
+_NOT_BRACKETS_OR_QUOTES: Final = bytes(b for b in range(256) if b not in b'[]{}"')
 _AS_PARENS: Final = bytes.maketrans(b"[]{}", b"()()")
 
 FLOAT_MAX: Final = sys.float_info.max
@@ -30,6 +30,10 @@ def decode_text(payload: bytes) -> str:
     UTF-8 (with or without a byte-order mark), UTF-16 and UTF-32 are recognised as RFC 4627
     describes; raises UnicodeDecodeError for bytes that are none of them.
     """
+    if len(payload) > 1 and payload[0] == 0x7B and payload[1]:
+        # "{" then a byte that is not NUL: what detect_encoding calls UTF-8 (no byte-order
+        # mark starts with "{"), without its Python-level checks: nearly every message.
+        return payload.decode("utf-8", "surrogatepass")
     return payload.decode(json.detect_encoding(payload), "surrogatepass")
 
 
@@ -48,9 +52,13 @@ def nests_deeper_than(text: str, limit: int) -> bool:
         # delimited by plain quotes. Backslash runs are paired from their left end, as
         # JSON reads them.
         raw = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
-    # Pieces at odd positions lie inside strings (an unterminated one runs to the end).
-    outside = b"".join(raw.split(b'"')[::2])
-    brackets = outside.translate(_AS_PARENS, _NOT_BRACKETS)
+    # Keep only the brackets and the quotes. Two adjacent quotes enclose no bracket and
+    # removing them keeps every later quote's parity, so one pass drops nearly all strings;
+    # of what is left, pieces at odd positions between quotes lie inside strings (an
+    # unterminated one runs to the end).
+    brackets = raw.translate(_AS_PARENS, _NOT_BRACKETS_OR_QUOTES).replace(b'""', b"")
+    if b'"' in brackets:
+        brackets = b"".join(brackets.split(b'"')[::2])
     if b"(" * (limit + 1) in brackets:
         return True  # the usual attack, a run of opening brackets, found in one search
     # Each pass removes the innermost pairs, so the number of passes is the depth of the
@@ -150,6 +158,12 @@ def _raise_first_fault(value: Any, what: str) -> None:
                            for key, child in reversed(node.items()))
         elif isinstance(node, list):
             pending.extend((node[i], f"{where}[{i}]") for i in range(len(node) - 1, -1, -1))
+
+
+def json_type(value: Any) -> str:
+    """The JSON name of a parsed value's type, for messages: object, array, string…"""
+    return {dict: "object", list: "array", str: "string", bool: "boolean",
+            type(None): "null"}.get(type(value), "number")
 
 
 def show(value: Any, width: int = 60) -> str:
