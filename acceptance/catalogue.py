@@ -2,8 +2,9 @@
 3890.3-2020 weighted score), read from `catalogues/*.yaml` and validated at load.
 
 A row is `measured` (its verdict comes from indicator ids of docs/indicators.md, computed from
-the devices) or `declared` (an authorised user enters the values in `fields`, with
-evidence when `evidence_required`).
+the devices), `system` (its `checks` judged from scg's own state: information security) or
+`declared` (an authorised user enters the values in `fields`, with evidence when
+`evidence_required`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import yaml
 
 from indicators.load import INDICATOR_IDS
 
-Kind = Literal["measured", "declared"]
+Kind = Literal["measured", "declared", "system"]
 FieldType = Literal["count", "ratio_part", "number", "boolean", "text"]
 Basis = Literal["basic", "growth"]
 Scoring = Literal["all_rows", "weighted"]
@@ -30,6 +31,8 @@ FILES: Final = {"basic": "basic.yaml", "growth": "growth.yaml",
 #: (`indicators.load.GROUPS`), DB37's energy saving included.
 KNOWN_INDICATORS: Final = frozenset(INDICATOR_IDS)
 FIELD_TYPES: Final = ("count", "ratio_part", "number", "boolean", "text")
+#: What a `system` row may check of scg itself (acceptance.security_texts judges each).
+SYSTEM_CHECKS: Final = ("personal_data_encrypted", "tiered_roles", "tamper_proof_records")
 #: Units of things counted one by one: a declared part in one of them is a whole number
 #: (12.5 households is refused); areas and percentages may have decimals.
 COUNT_UNITS: Final = frozenset({"户", "个", "人", "家", "项", "处", "台", "栋", "次", "种",
@@ -110,6 +113,8 @@ class Row:
     #: What a declared rate is called in completion texts, when neither the definition's
     #: formula (`X率=…`) nor the requirement (`X率达到…`) names it.
     rate_name: str | None = None
+    #: What a system row checks of scg itself (SYSTEM_CHECKS), in its clauses' order.
+    checks: tuple[str, ...] = ()
 
     @property
     def indicators(self) -> tuple[str, ...]:
@@ -260,11 +265,12 @@ class _Parser:
         where = f"rows[{index}] (序号 {number}) "
         known = {"number", "group", "name", "definition", "requirement", "kind", "measures",
                  "fields", "ratio", "evidence_required", "weight", "code", "note",
-                 "rate_name"}
+                 "rate_name", "checks"}
         for key in raw:
             if key not in known:
                 self.problem(f"{where}{key}", f"is not a row key; use {', '.join(sorted(known))}")
-        kind = self.choice(raw, "kind", where, ("measured", "declared"))
+        kind = self.choice(raw, "kind", where, ("measured", "declared", "system"))
+        checks = self.checks(raw.get("checks"), where, kind)
         measures = self.measures(raw.get("measures"), where, tier) if kind == "measured" else ()
         if kind == "declared" and raw.get("measures"):
             self.problem(f"{where}measures", "a declared row has no measures; make it "
@@ -273,6 +279,9 @@ class _Parser:
         if kind == "measured" and fields:
             self.problem(f"{where}fields", "a measured row takes no declared fields (its "
                          "figures come from the devices and cannot be overridden)")
+        if kind == "system" and (fields or raw.get("measures")):
+            self.problem(f"{where}fields", "a system row takes no declared fields or "
+                         "measures: it is judged from scg's own state (its checks)")
         if kind == "declared" and not fields:
             self.problem(f"{where}fields", "a declared row needs at least one field to enter")
         ratio = self.ratio(raw.get("ratio"), where, fields)
@@ -295,7 +304,20 @@ class _Parser:
                    requirement=self.text(raw, "requirement", where),
                    kind=cast(Kind, kind), measures=measures, fields=fields, ratio=ratio,
                    evidence_required=evidence, weight=weight, code=code, note=note,
-                   rate_name=rate_name)
+                   rate_name=rate_name, checks=checks)
+
+    def checks(self, raw: Any, where: str, kind: str) -> tuple[str, ...]:
+        if kind != "system":
+            if raw is not None:
+                self.problem(f"{where}checks", "only a system row has checks; make it "
+                             "kind: system or drop the checks")
+            return ()
+        if (not isinstance(raw, list) or not raw or any(c not in SYSTEM_CHECKS for c in raw)
+                or len(set(raw)) != len(raw)):
+            self.problem(f"{where}checks", f"a system row lists what it checks, each once, "
+                         f"from {', '.join(SYSTEM_CHECKS)}; got {raw!r}")
+            return ()
+        return tuple(str(c) for c in raw)
 
     def measures(self, raw: Any, where: str, tier: str) -> tuple[Measure, ...]:
         if not isinstance(raw, list) or not raw:

@@ -54,6 +54,14 @@ def declarable_row(row_id: str) -> Row:
             f"row {row_id!r} is not in the {tier} catalogue ({ids[0]} … {ids[-1]}); {hint}"
             f"its declared rows are {', '.join(declared) or 'none'}"], 404)
     row = catalogue.row(row_id)
+    if row.kind == "system":
+        raise DeclarationRefused([
+            f"row {row_id} ({row.name}) is measured from scg itself and cannot be declared: "
+            "its verdict comes from the platform's own state (residents' data and device "
+            "credentials sealed with SM4-GCM, users in more than one role, the records' SM3 "
+            "hash chains verified and append-only for the services), shown with its "
+            f"evidence in the acceptance report. Declared rows of {tier}: "
+            f"{', '.join(declared) or 'none'}"])
     if row.kind != "declared":
         raise DeclarationRefused([
             f"row {row_id} ({row.name}) is measured from the devices "

@@ -144,9 +144,9 @@ def declared_text(row: Row, entry: DeclarationLike | None,
     problems: list[str] = []
     missing = [f.label for f in row.fields if f.required and values.get(f.name) is None]
     if missing:
-        problems.append(f"{row.id}: the latest entry lacks {', '.join(missing)}")
+        problems.append(f"最近一次申报缺少{'、'.join(missing)}")
     if row.evidence_required and not entry.evidence:
-        problems.append(f"{row.id}: the latest entry has no evidence file")
+        problems.append("最近一次申报未附证明材料")
     when = local_time(entry.entered_at, "%Y-%m-%d")
     figures = tuple(
         Figure(f.label, values[f.name], f.unit or "", "declared", f"{entry.entered_by} {when}")
@@ -169,8 +169,13 @@ def declared_text(row: Row, entry: DeclarationLike | None,
                            + f"，其中{num_f.label}{number(num)}{unit}，"
                              f"{den_f.label}{number(den)}{den_f.unit or ''}")
             notes += text_disagreements(row, narrative, num, den)
-        elif not missing:
-            problems.append(f"{row.id}: {den_f.label} must be more than 0 to give a rate")
+        else:
+            if not missing:
+                problems.append(f"申报的{den_f.label}为0，无法计算比例")
+            given = [_value_words(f, values[f.name]) for f in (num_f, den_f)
+                     if values.get(f.name) is not None]
+            if given:
+                clauses.append("已申报" + "，".join(given))
     others: list[str] = []
     for f in row.fields:
         value = values.get(f.name)
@@ -195,6 +200,8 @@ def declared_text(row: Row, entry: DeclarationLike | None,
     text = compose(verdict, [Clause(c) for c in clauses] or [Clause("已申报")])
     if narrative and not notes:
         text += narrative if narrative.endswith(("。", ".", "！", "）")) else narrative + "。"
+    if problems:   # why it is not judged belongs in the text: CSV and XLSX carry only that
+        text += f"（{'；'.join(problems)}，不作判定，应补正后重新申报。）"
     return DeclaredOutcome(verdict, text, figures, tuple(problems),
                            tuple(notes + _disagreements(row, values, register)))
 

@@ -34,6 +34,8 @@ import asyncpg
 from acceptance.county import CountySettings
 from acceptance.report import build_report
 from acceptance.report_facts import unknown_causes
+from acceptance.security_facts import security_facts
+from acceptance.security_texts import JUDGES, security_verdict
 from indicators.load import compute_indicators
 from indicators.model import IndicatorResult
 from indicators.snapshots import (
@@ -122,16 +124,23 @@ async def overview_entry(conn: Connection, community: str,
                          results: Sequence[IndicatorResult], now: datetime,
                          county: CountySettings | None) -> dict[str, Any]:
     """The community's entry of the county overview as of `now` (the live parts — gateways
-    and open alarms — are added when it is served)."""
+    and open alarms — are added when it is served). The information-security facts are
+    read once for both tiers, so their rows agree."""
     causes = await unknown_causes(conn, community, now)
+    security = await security_facts(conn, community, now)
     tiers: dict[str, Any] = {}
     for tier in OVERVIEW_TIERS:
         report = await build_report(conn, community, tier, now=now, results=results,
-                                    county=county, causes=causes)
+                                    county=county, causes=causes, security=security)
         tiers[tier] = {"verdict": report.verdict, "counts": report.counts}
+    outcomes = [judge(security) for judge in JUDGES.values()]
     return {
         "unknown_causes": causes.to_dict(),
         "tiers": tiers,
+        # 信息安全 (basic row 21 / growth row 26): its verdict and each check's status.
+        "information_security": {
+            "verdict": security_verdict(outcomes),
+            "checks": {o.check: o.status for o in outcomes}},
         "indicators": [{"id": r.id, "value": r.value, "unit": r.unit,
                         "numerator": r.numerator, "denominator": r.denominator,
                         "status": r.status} for r in results],

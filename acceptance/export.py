@@ -23,7 +23,9 @@ from markupsafe import Markup, escape
 from acceptance.judge import MeasureOutcome
 from acceptance.names import local_time
 from acceptance.phrasing import INDICATOR_NAMES, SOURCE_WORDS, VERDICT_WORDS
-from acceptance.report import OVERALL_WORDS, AcceptanceReport, RowReport
+from acceptance.report import OVERALL_WORDS, AcceptanceReport
+from acceptance.report_row import RowReport
+from acceptance.security_texts import CHECK_NAMES
 from acceptance.texts import value_text
 
 TEMPLATES: Final = Path(__file__).with_name("templates")
@@ -86,9 +88,11 @@ def _item_names(report: AcceptanceReport) -> Callable[[str, Sequence[str]], list
     return names
 
 
-def render_html(report: AcceptanceReport, *, paged: bool = False) -> str:
+def render_html(report: AcceptanceReport, *, paged: bool = False,
+                chrome: Markup | None = None) -> str:
     """The report page; `paged` lays it out as printed on A4 and marks the rows that
-    start a page (for the PDF)."""
+    start a page (for the PDF). `chrome`: the console's top bar, shown on screen above the
+    table (never printed), with the console's style sheet."""
     cat = report.catalogue
     notes = [n for n in report.notes if n != cat.note]
     return _environment().get_template("report.html").render(
@@ -96,9 +100,11 @@ def render_html(report: AcceptanceReport, *, paged: bool = False) -> str:
         overall_word=OVERALL_WORDS[report.verdict],
         overall_if_online=OVERALL_WORDS[report.verdict_if_online],
         changes=report.changes_if_online, verdict_words=VERDICT_WORDS,
+        source_words=SOURCE_WORDS,
         indicator_names=INDICATOR_NAMES, item_names=_item_names(report),
         spans=group_spans(report), rest=_rest, entered_on=_entered_on, other_notes=notes,
-        as_of=when(report, "as_of"), generated=when(report, "generated"), paged=paged)
+        as_of=when(report, "as_of"), generated=when(report, "generated"), paged=paged,
+        chrome=chrome)
 
 
 def _sources(row: RowReport) -> str:
@@ -138,18 +144,24 @@ def figure_cell(row: RowReport) -> str:
     return value_text(MeasureOutcome("", "", ratio.threshold_pct, num, den, "pass"))
 
 
+def _what(row: RowReport) -> str:
+    """What the row is judged on: its indicators, its checks, or its declared values."""
+    if row.row.kind == "measured":
+        return "、".join(f"{INDICATOR_NAMES.get(i, i)}（{i}）" for i in row.row.indicators)
+    if row.row.kind == "system":
+        return "、".join(f"{CHECK_NAMES.get(c, c)}（{c}）" for c in row.row.checks)
+    return "、".join(f.label for f in row.row.fields)
+
+
 def table_rows(report: AcceptanceReport) -> list[list[Any]]:
     """The report's rows in COLUMNS order (the group on every row, for sorting); 序号 is
     a number, the DB37 code goes with the 二级指标."""
     out: list[list[Any]] = []
     for r in report.rows:
-        what = "、".join(f"{INDICATOR_NAMES.get(i, i)}（{i}）" for i in r.row.indicators) \
-            if r.row.kind == "measured" else "、".join(f.label for f in r.row.fields)
         name = f"{r.row.code} {r.row.name}" if r.row.code else r.row.name
         out.append([r.row.group, r.row.number, name, r.row.definition, r.row.requirement,
-                    r.text, r.verdict_word, figure_cell(r),
-                    SOURCE_WORDS["measured"] if r.row.kind == "measured" else
-                    SOURCE_WORDS["declared"], what, _sources(r), _unknown(r)])
+                    r.text, r.verdict_word, figure_cell(r), SOURCE_WORDS[r.row.kind],
+                    _what(r), _sources(r), _unknown(r)])
     return out
 
 

@@ -13,10 +13,11 @@ from typing import Any, Final, Literal
 from indicators.model import tenths as _tenths
 from indicators.model import tenths_text
 
-Source = Literal["measured", "inventory", "declared"]
-#: How each source is named next to a figure in the report.
+Source = Literal["measured", "inventory", "declared", "system"]
+#: How each source is named next to a figure in the report ("system": read by scg from
+#: its own database — sealed personal data, users, the records' hash chains).
 SOURCE_WORDS: Final[dict[str, str]] = {"measured": "设备实测", "inventory": "设备台账",
-                                       "declared": "申报"}
+                                       "declared": "申报", "system": "平台实测"}
 #: `not_judged`: nothing to judge against (a threshold no one published) or nothing to
 #: judge on (a time before the community's first data).
 VERDICT_WORDS: Final[dict[str, str]] = {"pass": "达标", "fail": "未达标", "no_data": "无数据",
@@ -50,6 +51,7 @@ REASON_WORDS: Final[dict[str, str]] = {
     "no_station": "无充电设施", "no_station_online": "充电设施离线",
     "functions_not_shown": "统计期内未显示所需功能", "no_public_zone": "公共区域无探测回路",
     "panel_not_online": "报警主机离线", "zone_disabled": "回路被屏蔽", "zone_fault": "回路故障",
+    "transmission_device_not_online": "用户信息传输装置离线",
     "no_fire_lane": "缺消防通道占用识别", "no_hydrant": "缺消防栓异常识别",
     "no_fire_door": "缺防火门打开识别", "no_electrical": "缺电气设施异常识别",
     "no_detector": "无检测设备", "detector_not_online": "检测设备离线",
@@ -72,7 +74,8 @@ LISTED: Final = 8
 @dataclass(frozen=True, slots=True)
 class Figure:
     """One number (or fact) in a completion text, and where it comes from: the devices'
-    own reports (measured), the community register (inventory), or a person (declared)."""
+    own reports (measured), the community register (inventory), a person (declared), or
+    scg's own state (system)."""
 
     label: str
     value: int | float | str | bool | None

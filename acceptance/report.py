@@ -6,7 +6,10 @@ devices whose state is unknown were online.
 Measured rows are written from the indicators only: a declaration for a measured row is
 never used (the declared store refuses it at entry; one found anyway is ignored and
 reported under `ignored_declaration`). A report as of a time before the community's
-first device data judges no measured row (未判定) and no overall verdict.
+first device data judges no measured row (未判定) and no overall verdict. System rows
+(信息安全) are judged from scg's own state as checked when the report is made
+(`acceptance.security_facts`), whatever its `as_of`; declarations of them are ignored
+the same way.
 
 A report as of now is written from the community's indicator snapshot when one may be
 served (`indicators.snapshots`): its `as_of` is the snapshot's. A past `as_of` reads the
@@ -27,7 +30,6 @@ from acceptance.county import CountySettings, county_settings_from_env
 from acceptance.declared_texts import DeclarationLike, declared_text
 from acceptance.judge import MeasureOutcome, judge, result_from_dict
 from acceptance.names import Names, load_names, local_time
-from acceptance.phrasing import VERDICT_WORDS, Figure
 from acceptance.report_facts import (
     INDICATOR_KINDS,
     UnknownCauses,
@@ -35,6 +37,9 @@ from acceptance.report_facts import (
     monitored,
     unknown_causes,
 )
+from acceptance.report_row import RowReport, entry_dict, iso
+from acceptance.security_facts import SecurityFacts, security_facts
+from acceptance.security_texts import security_text
 from acceptance.texts import measured_text, not_judged_text, row_verdict
 from indicators.load import compute_indicators
 from indicators.model import IndicatorResult
@@ -47,66 +52,16 @@ OVERALL_WORDS: Final = {"pass": "达标", "fail": "未达标",
                         "incomplete": "未完成（有无数据或未判定的行）",
                         "not_judged": "未判定（该时刻社区尚无设备数据）"}
 VERDICTS: Final = ("pass", "fail", "no_data", "not_judged")
+#: Why a declaration found for a row that is not declared is not used (in the report's
+#: language: the JSON is the same report).
+IGNORED: Final = {
+    "measured": "本行由设备上报数据计算，申报值不能替代实测",
+    "system": "本行由平台核验自身数据库判定（个人信息加密存储、账号角色、审计链与数据库权限），"
+              "申报值不能替代"}
 
 
 class ReportError(LookupError):
     """The report cannot be made (unknown community); the message says what exists."""
-
-
-@dataclass(frozen=True, slots=True)
-class RowReport:
-    row: Row
-    verdict: str
-    text: str
-    figures: tuple[Figure, ...] = ()
-    measures: tuple[MeasureOutcome, ...] = ()
-    entry: Mapping[str, Any] | None = None
-    problems: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
-    verdict_if_online: str | None = None
-    ignored_declaration: Mapping[str, Any] | None = None
-    #: Why this row's unknown devices are unknown (`状态未知（网关xy-gw1离线）`).
-    unknown_words: str = ""
-
-    @property
-    def verdict_word(self) -> str:
-        return VERDICT_WORDS[self.verdict]
-
-    @property
-    def unknown(self) -> dict[str, tuple[str, ...]]:
-        """Per indicator, the items held back only by devices in state unknown."""
-        return {m.indicator: m.unknown for m in self.measures if m.unknown}
-
-    @property
-    def changes_if_online(self) -> bool:
-        return self.verdict_if_online is not None and self.verdict_if_online != self.verdict
-
-    def to_dict(self) -> dict[str, Any]:
-        r = self.row
-        out: dict[str, Any] = {
-            "id": r.id, "number": r.number, "group": r.group, "name": r.name,
-            "definition": r.definition, "requirement": r.requirement, "kind": r.kind,
-            "verdict": self.verdict, "verdict_word": self.verdict_word, "text": self.text,
-            "figures": [f.to_dict() for f in self.figures]}
-        if r.code:
-            out["code"] = r.code
-        if r.weight is not None:
-            out["weight"] = r.weight
-        if r.kind == "measured":
-            out["indicators"] = [m.to_dict() for m in self.measures]
-            out["unknown"] = {k: list(v) for k, v in self.unknown.items()}
-            if self.unknown:
-                out["unknown_words"] = self.unknown_words
-            out["verdict_if_online"] = self.verdict_if_online
-        else:
-            out["declaration"] = dict(self.entry) if self.entry else None
-        if self.problems:
-            out["problems"] = list(self.problems)
-        if self.notes:
-            out["notes"] = list(self.notes)
-        if self.ignored_declaration:
-            out["ignored_declaration"] = dict(self.ignored_declaration)
-        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,9 +125,9 @@ class AcceptanceReport:
             "tier": cat.tier, "title": cat.title, "source": cat.source,
             "provisional": cat.provisional, "scoring": cat.scoring,
             **({"catalogue_note": cat.note} if cat.note else {}),
-            "as_of": _iso(self.as_of), "live": self.live,
-            "generated_at": _iso(self.generated_at), "judged": self.judged,
-            "first_data": _iso(self.first_data) if self.first_data else None,
+            "as_of": iso(self.as_of), "live": self.live,
+            "generated_at": iso(self.generated_at), "judged": self.judged,
+            "first_data": iso(self.first_data) if self.first_data else None,
             **({"county": self.county} if self.county else {}),
             "verdict": self.verdict, "verdict_word": OVERALL_WORDS[self.verdict],
             "counts": self.counts,
@@ -198,22 +153,6 @@ def _overall(verdicts: Sequence[str]) -> str:
     return "fail" if "fail" in verdicts else "incomplete"
 
 
-def _iso(t: datetime) -> str:
-    return t.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def _entry_dict(entry: DeclarationLike) -> dict[str, Any]:
-    evidence = []
-    for e in entry.evidence:
-        as_dict = getattr(e, "to_dict", None)
-        evidence.append(as_dict() if callable(as_dict) else {
-            "name": getattr(e, "name", ""), "sha256": getattr(e, "sha256", "")})
-    ident = getattr(entry, "id", None)
-    return {"values": dict(entry.values), "text": entry.text, "entered_by": entry.entered_by,
-            "entered_at": _iso(entry.entered_at), "evidence": evidence,
-            **({"id": ident} if isinstance(ident, int) else {})}
-
-
 def measured_row(row: Row, results: Mapping[str, IndicatorResult],
                  sources: Mapping[str, str], ctx: TextContext | None = None) -> RowReport:
     ctx = ctx or TextContext()
@@ -236,8 +175,17 @@ def declared_row(row: Row, entry: DeclarationLike | None,
                  county: CountySettings | None = None) -> RowReport:
     out = declared_text(row, entry, register, county)
     return RowReport(row, out.verdict, out.text, out.figures,
-                     entry=_entry_dict(entry) if entry is not None else None,
+                     entry=entry_dict(entry) if entry is not None else None,
                      problems=out.problems, notes=out.notes)
+
+
+def system_row(row: Row, facts: SecurityFacts | None, as_of: datetime | None = None
+               ) -> RowReport:
+    """A row judged from scg's own state (`as_of`: a past report's time, which the
+    text says the facts are not of)."""
+    verdict, text, figures, checks = security_text(row.checks, facts, as_of=as_of)
+    return RowReport(row, verdict, text, figures, checks=checks,
+                     facts=facts.to_dict() if facts is not None else None)
 
 
 def unjudged_row(row: Row, as_of: datetime) -> RowReport:
@@ -252,23 +200,26 @@ def assemble(catalogue: Catalogue, results: Sequence[IndicatorResult],
              generated_at: datetime, sources: Mapping[str, str] | None = None,
              notes: Sequence[str] = (), ctx: TextContext | None = None,
              county: CountySettings | None = None, judged: bool = True,
-             first: datetime | None = None, unknown_words: str = "状态未知"
-             ) -> AcceptanceReport:
+             first: datetime | None = None, unknown_words: str = "状态未知",
+             security: SecurityFacts | None = None) -> AcceptanceReport:
     """The report from computed results and entries (pure: no database). `judged` False
-    (a time before the first data) leaves every measured row 未判定."""
+    (a time before the first data) leaves every measured row 未判定. `security`: the
+    facts system rows are judged from (None: they have no data)."""
     by_id = {r.id: r for r in results}
     src = dict(sources) if sources is not None else dict.fromkeys(by_id, "computed")
     context = ctx or TextContext(not_applicable=county.not_applicable if county else {})
     rows: list[RowReport] = []
     for row in catalogue.rows:
-        if row.kind == "measured":
-            report = measured_row(row, by_id, src, context) if judged else \
-                unjudged_row(row, as_of)
+        if row.kind != "declared":
+            if row.kind == "system":
+                report = system_row(row, security, None if live else as_of)
+            else:
+                report = measured_row(row, by_id, src, context) if judged else \
+                    unjudged_row(row, as_of)
             entry = declarations.get(row.id)
             if entry is not None:
                 report = replace(report, ignored_declaration={
-                    **_entry_dict(entry), "why": "measured rows are written from the devices; "
-                                                 "a declaration cannot override them"})
+                    **entry_dict(entry), "why": IGNORED[row.kind]})
             rows.append(report)
         else:
             rows.append(declared_row(row, declarations.get(row.id), register, county))
@@ -282,7 +233,8 @@ async def build_report(conn: Connection, community: str, tier: str, *,
                        declarations: Mapping[str, DeclarationLike] | None = None,
                        county: CountySettings | None = None,
                        results: Sequence[IndicatorResult] | None = None,
-                       causes: UnknownCauses | None = None) -> AcceptanceReport:
+                       causes: UnknownCauses | None = None,
+                       security: SecurityFacts | None = None) -> AcceptanceReport:
     """The report of `community` against `tier` ("basic" | "growth" | "benchmark" |
     "db37"), live (as of `now`) or as of a past time.
 
@@ -292,7 +244,8 @@ async def build_report(conn: Connection, community: str, tier: str, *,
     computed them). Past: the indicator history's recordings
     (`indicators_as_of`), else recomputed from the stored telemetry; declarations as
     entered by then. `declarations` replaces the declared store (tests). `county`: the
-    county's settings, by default those named by SCG_COUNTY_SETTINGS.
+    county's settings, by default those named by SCG_COUNTY_SETTINGS. `security`: the
+    facts the system rows are judged from, else read now (`security_facts`).
     """
     catalogue = load_catalogue(tier)
     county = county if county is not None else county_settings_from_env()
@@ -346,11 +299,13 @@ async def build_report(conn: Connection, community: str, tier: str, *,
                       not_applicable=county.not_applicable if county else {})
     kinds = {k for r in catalogue.rows for m in r.measures
              for k in INDICATOR_KINDS.get(m.indicator, ())}
+    if security is None and any(r.kind == "system" for r in catalogue.rows):
+        security = await security_facts(conn, community, generated)
     report = assemble(catalogue, found, declarations, register, community=community,
                       community_name=com["name"] or community, as_of=at, live=as_of is None,
                       generated_at=generated, sources=sources, notes=notes, ctx=ctx,
                       county=county, judged=judged, first=first,
-                      unknown_words=causes.words(kinds))
+                      unknown_words=causes.words(kinds), security=security)
     return replace(report, audit=tuple(await heads(conn)))
 
 
@@ -389,7 +344,7 @@ async def _declarations(conn: Connection, community: str, tier: str, as_of: date
     try:
         from acceptance.declared import latest_declarations
     except ImportError:
-        return {}, "the declared-values store is not installed: declared rows have no data"
+        return {}, "申报值存储未安装，申报项无数据"
     found: Mapping[str, DeclarationLike] = await latest_declarations(
         conn, community, tier, as_of=as_of)
     return found, None

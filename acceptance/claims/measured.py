@@ -24,7 +24,8 @@ from acceptance.claims.row import RowClaim
 from acceptance.claims.table import PublishedTable, read_tables
 from acceptance.judge import MeasureOutcome
 from acceptance.phrasing import SOURCE_WORDS
-from acceptance.report import RowReport, build_report
+from acceptance.report import build_report
+from acceptance.report_row import RowReport
 
 Connection = Any  # asyncpg.Connection; asyncpg ships no type information
 

@@ -68,19 +68,35 @@ def _select(chain: Chain, where: str = "") -> str:
             f"FROM {chain.table} t {where} ORDER BY t.id")
 
 
-async def _rows(conn: Connection, chain: Chain) -> AsyncIterator[Any]:
-    async for row in conn.cursor(_select(chain), prefetch=PREFETCH):
+async def _rows(conn: Connection, chain: Chain, after_id: int | None = None,
+                limit: int | None = None, until: int | None = None) -> AsyncIterator[Any]:
+    bounds = [f"t.id > {int(after_id)}"] if after_id is not None else []
+    if until is not None:
+        bounds.append(f"t.id <= {int(until)}")
+    sql = _select(chain, f"WHERE {' AND '.join(bounds)}" if bounds else "")
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    async for row in conn.cursor(sql, prefetch=PREFETCH):
         yield row
 
 
-async def verify_chain(conn: Connection, chain: Chain) -> ChainState:
-    """Walk `chain` in id order; the first break found is reported, the rest counted."""
-    expected_prev = genesis(chain.name)
+async def verify_chain(conn: Connection, chain: Chain, *,
+                       after: tuple[int, str] | None = None,
+                       limit: int | None = None, until: int | None = None) -> ChainState:
+    """Walk `chain` in id order; the first break found is reported, the rest counted.
+
+    `after` (row id, hash) resumes behind a row verified earlier: only the rows after it
+    are walked (and counted), the first of them must link to that hash. `limit` stops
+    after that many rows, and `until` after the row of that id, so a caller with a time
+    budget (the acceptance report) can go on from the last row walked next time. Inside
+    a transaction (a cursor needs one).
+    """
+    expected_prev = genesis(chain.name) if after is None else after[1]
     rows = 0
-    head_id: int | None = None
-    head: str | None = None
+    head_id: int | None = None if after is None else after[0]
+    head: str | None = None if after is None else after[1]
     broken: ChainBreak | None = None
-    async for row in _rows(conn, chain):
+    async for row in _rows(conn, chain, None if after is None else after[0], limit, until):
         rows += 1
         head_id, head = row["id"], row["hash"]
         if broken is None:

@@ -54,6 +54,8 @@ RUNTIME_PRIVILEGES: Final[dict[str, tuple[str, ...]]] = {
     "gateways": _FORWARD, "energy_daily": _FORWARD, "community_data_versions": _FORWARD,
     # Rebuilt from the history by scg_rebuild_state_intervals.
     "device_state_intervals": _REBUILT, "availability_hourly": _REBUILT,
+    # Cameras' latest picture thumbnails: the writer removes the older ones as it adds.
+    "probe_pictures": _REBUILT,
     # Opened by ingest, acknowledged and closed by staff.
     "alarms": _FORWARD,
     # People: users (last sign-in, passwords, `scg user`), tokens and sessions (expired
@@ -61,6 +63,8 @@ RUNTIME_PRIVILEGES: Final[dict[str, tuple[str, ...]]] = {
     "users": _FORWARD, "auth_tokens": _ALL, "login_failures": _ALL,
     # Indicator snapshots of the evaluator inside the API, and its heartbeats.
     "indicator_snapshots": _FORWARD, "snapshot_evaluators": _ALL,
+    # How far the acceptance report has verified each record chain (moved forward).
+    "audit_checkpoints": _FORWARD,
     # Read only: the register, personal data (sealed), settings and the schema's books.
     "communities": _READ, "compounds": _READ, "buildings": _READ, "devices": _READ,
     "key_positions": _READ, "fire_zones": _READ, "community_gateways": _READ,

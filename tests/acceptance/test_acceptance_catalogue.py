@@ -30,6 +30,8 @@ def test_every_catalogue_loads_with_its_row_count_and_row_ids(name: str, rows: i
         assert row.group and row.name and row.definition and row.requirement
         if row.kind == "measured":
             assert row.indicators and not row.fields
+        elif row.kind == "system":
+            assert row.checks and not row.fields and not row.indicators
         else:
             assert row.fields and not row.indicators
 
@@ -63,7 +65,7 @@ def test_growth_rows_carry_the_published_text_and_kinds() -> None:
     assert fibre.kind == "declared" and fibre.evidence_required
     assert fibre.ratio == Ratio("fibre_households", "total_households", 80.0)
     assert fibre.field("fibre_households").label == "具备千兆接入能力的家庭数"
-    assert cat.row("growth-26").kind == "declared"          # information security
+    assert cat.row("growth-26").kind == "system"            # information security
     assert cat.row("growth-19").indicators == ("fire_hazard_compounds",
                                                "ebike_elevator_compounds")
     kinds = {r.number for r in cat.rows if r.kind == "measured"}
@@ -139,3 +141,36 @@ rows:
         load_catalogue("growth", path)
     with pytest.raises(CatalogueError, match="unknown catalogue 'gold'"):
         load_catalogue("gold")
+
+
+def test_information_security_is_checked_of_scg_itself_in_both_tiers() -> None:
+    for row_id in ("basic-21", "growth-26"):
+        row = load_catalogue(row_id.split("-")[0]).row(row_id)
+        assert (row.name, row.kind, row.evidence_required) == ("信息安全", "system", False)
+        assert row.checks == ("personal_data_encrypted", "tiered_roles",
+                              "tamper_proof_records")
+        assert row.fields == () and row.measures == ()
+
+
+def test_a_system_row_names_only_known_checks_and_takes_no_fields(tmp_path: Path) -> None:
+    path = _write(tmp_path, """
+tier: growth
+title: t
+source: s
+rows:
+  - {number: 1, group: g, name: n, definition: d, requirement: r, kind: system,
+     checks: [personal_data_encrypted, firewall],
+     fields: [{name: ok, label: OK, type: boolean, target: true}]}
+  - {number: 2, group: g, name: n, definition: d, requirement: r, kind: declared,
+     checks: [tiered_roles], fields: [{name: ok, label: OK, type: boolean}]}
+""")
+    with pytest.raises(CatalogueError) as err:
+        load_catalogue("growth", path)
+    message = str(err.value)
+    assert ("rows[0] (序号 1) checks: a system row lists what it checks, each once, from "
+            "personal_data_encrypted, tiered_roles, tamper_proof_records; got "
+            "['personal_data_encrypted', 'firewall']") in message
+    assert ("rows[0] (序号 1) fields: a system row takes no declared fields or measures: "
+            "it is judged from scg's own state (its checks)") in message
+    assert ("rows[1] (序号 2) checks: only a system row has checks; make it kind: system "
+            "or drop the checks") in message

@@ -93,8 +93,22 @@ def test_every_declared_row_of_every_catalogue_can_be_looked_up_and_no_measured_
                 assert not {f.name for f in row.fields} & {"values", "text", "by", "evidence",
                                                           "evidence_sha256"}
             else:
-                with pytest.raises(DeclarationRefused, match="is measured from the devices"):
+                source = "scg itself" if row.kind == "system" else "the devices"
+                with pytest.raises(DeclarationRefused, match=f"is measured from {source}"):
                     declarable_row(row.id)
+
+
+@pytest.mark.parametrize("row_id", ["basic-21", "growth-26"])
+def test_information_security_cannot_be_declared_it_is_measured(row_id: str) -> None:
+    with pytest.raises(DeclarationRefused) as refused:
+        declarable_row(row_id)
+    assert refused.value.status == 422
+    [problem] = refused.value.problems
+    assert problem.startswith(f"row {row_id} (信息安全) is measured from scg itself and "
+                              "cannot be declared: its verdict comes from the platform's "
+                              "own state (residents' data and device credentials sealed "
+                              "with SM4-GCM, users in more than one role")
+    assert row_id not in problem.partition("Declared rows of")[2]
 
 
 def test_evidence_is_stored_once_under_its_sha256_and_checked_when_read(

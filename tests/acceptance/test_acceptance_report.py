@@ -50,7 +50,7 @@ async def test_280_smart_of_1000_lights_is_28_percent_and_fails_growth_whatever_
     # The claim is not used, and the report says it was ignored and why.
     assert row.ignored_declaration is not None
     assert row.ignored_declaration["text"] == "全部为智能照明"
-    assert "cannot override" in row.ignored_declaration["why"]
+    assert row.ignored_declaration["why"] == "本行由设备上报数据计算，申报值不能替代实测"
     assert "全部为智能照明" not in row.text
     assert report.verdict == "fail"
     assert report.to_dict()["rows"][4]["ignored_declaration"]["entered_by"] == "社区工作者"
@@ -75,9 +75,13 @@ async def test_rows_without_data_say_so_and_why(conn: asyncpg.Connection) -> Non
     await import_inventory(conn, parse_inventory(
         "community: {id: empty, name: 空社区, district: '370781'}\n", "empty.yaml"))
     report = await build_report(conn, "empty", "growth", now=AS_OF, declarations={})
-    assert report.counts == {"pass": 0, "fail": 0, "no_data": 28, "not_judged": 0}
-    assert report.verdict == "incomplete"
+    # Information security is checked of scg itself: with nobody given a role, it fails.
+    assert report.counts == {"pass": 0, "fail": 1, "no_data": 27, "not_judged": 0}
+    assert report.verdict == "fail"
     rows = {r.row.id: r for r in report.rows}
+    assert rows["growth-26"].text.startswith(
+        "未达标。\n1.社区未登记居民个人信息和设备凭据（0条）；平台只以SM4-GCM加密存储此类信息，"
+        "数据库拒绝写入未加密的值；\n2.没有可访问本社区的在用账号，未实现分级授权")
     assert rows["growth-05"].text == ("无数据。智能照明设施安装率无数据：设备台账中没有登记公共"
                                       "照明设备。")
     assert rows["growth-07"].text == ("无数据。家庭能源自动化采集设施安装率无数据：社区未登记家庭"
@@ -87,7 +91,7 @@ async def test_rows_without_data_say_so_and_why(conn: asyncpg.Connection) -> Non
         "无数据。\n1.紧急呼叫装置覆盖无数据：社区未登记60岁及以上独居老人数")
     assert rows["growth-01"].text == ("无数据。本行为申报项，尚未填报（需填写：具备千兆接入能力的"
                                       "家庭数；社区家庭总数，并上传证明材料）。")
-    assert all(r.text.startswith("无数据。") for r in report.rows)
+    assert all(r.text.startswith("无数据。") for r in report.rows if r.row.id != "growth-26")
     with pytest.raises(ReportError, match="community 'nowhere' is not in the inventory "
                                           r"\(known: empty\)"):
         await build_report(conn, "nowhere", "growth")
@@ -101,6 +105,7 @@ async def test_a_declared_rate_below_its_threshold_fails_by_how_much(
     entries = {"growth-01": Entry("growth-01", {"fibre_households": 300,
                                                 "total_households": 420}),
                "growth-25": Entry("growth-25", {"campaigns_this_year": 1}),
+               "growth-03": Entry("growth-03", {"tv_households": 400}, evidence=[]),
                "growth-26": Entry("growth-26", {"personal_data_encrypted": True,
                                                 "tiered_roles": True,
                                                 "tamper_proof_records": True}, evidence=[])}
@@ -113,8 +118,20 @@ async def test_a_declared_rate_below_its_threshold_fails_by_how_much(
     assert rows["growth-01"].notes == ("申报的社区家庭总数420户与社区登记的家庭总数400户不一致",)
     assert rows["growth-25"].text == ("未达标。本年度开展的智慧社区宣传普及活动次数1次"
                                       "（要求不少于2次）。")
-    assert rows["growth-26"].verdict == "no_data"      # entered without its evidence
-    assert rows["growth-26"].problems == ("growth-26: the latest entry has no evidence file",)
+    # An entry lacking a value and its evidence is not judged, and the text says why in
+    # the report's language (CSV and XLSX carry only the text).
+    assert rows["growth-03"].verdict == "no_data"
+    assert rows["growth-03"].text == (
+        "无数据。已申报具备有线广播电视或交互式网络电视（IPTV）接入能力的家庭数400户。（最近"
+        "一次申报缺少社区家庭总数；最近一次申报未附证明材料，不作判定，应补正后重新申报。）")
+    assert rows["growth-03"].problems == ("最近一次申报缺少社区家庭总数",
+                                          "最近一次申报未附证明材料")
+    # Information security is no longer declared: the entry is kept aside, the row is
+    # judged from scg's own state (no user of the community holds a role: it fails).
+    assert rows["growth-26"].verdict == "fail"
+    assert rows["growth-26"].ignored_declaration is not None
+    assert rows["growth-26"].ignored_declaration["values"]["tiered_roles"] is True
+    assert rows["growth-26"].problems == ()
 
 
 async def test_rows_that_devices_behind_an_offline_gateway_could_change(

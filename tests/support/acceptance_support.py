@@ -197,7 +197,22 @@ async def populate(conn: asyncpg.Connection, f: Figures | None = None,
             "ORDER BY id", COMMUNITY):
         await apply_action(conn, alarm, "acknowledge", by="值班员", note="已上门",
                            at=pressed + timedelta(minutes=5))
+    await staff(conn)
     return doc
+
+
+#: The community's own accounts: an administrator and a duty operator, both limited to
+#: it (信息安全 asks for tiered roles; the published table reports them).
+STAFF = {"偕园管理员": "admin", "偕园值班员": "operator"}
+
+
+async def staff(conn: asyncpg.Connection, community: str = COMMUNITY) -> None:
+    """Add STAFF for `community` through the product's own user store (once)."""
+    from web.auth.users import add_user
+
+    for name, role in STAFF.items():
+        if await conn.fetchval("SELECT id FROM users WHERE name = $1", name) is None:
+            await add_user(conn, name, role, [community], None, actor="test", at=SINCE)
 
 
 @dataclass(frozen=True)
@@ -229,7 +244,9 @@ def qingzhou_county() -> Any:
 
 
 def qingzhou_declarations() -> dict[str, Entry]:
-    """The growth table's declared rows as 偕园（东阳城）社区 reported them."""
+    """The growth table's declared rows as 偕园（东阳城）社区 reported them. Row 26
+    (信息安全) is not among them: scg judges it from its own state (`populate` gives the
+    community its staff in two roles), and refuses a declaration of it."""
     yes = True
     rows: dict[str, dict[str, Any]] = {
         "growth-01": {"fibre_households": 3790, "total_households": 3790},
@@ -252,8 +269,6 @@ def qingzhou_declarations() -> dict[str, Entry]:
         "growth-24": {"leadership_system": yes, "operator": "青州市大数据中心",
                       "in_city_plan": yes},
         "growth-25": {"campaigns_this_year": 11},
-        "growth-26": {"personal_data_encrypted": yes, "tiered_roles": yes,
-                      "tamper_proof_records": yes},
         "growth-27": {"scenarios_promoted": 1, "description": "新型智慧便民市场"},
         "growth-28": {"survey_done": yes, "satisfaction_pct": 100},
     }
