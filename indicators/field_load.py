@@ -1,7 +1,8 @@
 """Load meter, charging-station and fire facts as of a time, and run the field indicators:
 energy collection, smart charging, fire-hazard detection and fire alarm coverage.
 
-Effective states are rebuilt as of `as_of` (see `states`). Open conditions are the latest
+Effective states are rebuilt as of `as_of` (see `states`); a GB 26875 panel carries the
+state of the transmission device it reports through. Open conditions are the latest
 event with `active` set per device, type and — for zone conditions — `data.zone`, at or
 before as_of. Only valid readings count: finite and not negative. Latest values come from
 the tables the writer keeps (`latest_load`).
@@ -10,7 +11,7 @@ the tables the writer keeps (`latest_load`).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -121,11 +122,13 @@ async def load_fire_facts(conn: Connection, community: str, as_of: datetime) -> 
         "SELECT id FROM compounds WHERE community = $1 ORDER BY id", community)]
     buildings = await load_buildings(conn, community)
     rows = await conn.fetch(
-        """SELECT id, kind, gateway, protocol, compound, hazards FROM devices
-           WHERE community = $1 AND (kind = 'fire_panel' OR cardinality(hazards) > 0)
+        """SELECT id, kind, gateway, protocol, address, compound, hazards FROM devices
+           WHERE community = $1 AND (kind IN ('fire_panel', 'fire_transmission_device')
+                                     OR cardinality(hazards) > 0)
            ORDER BY id""", community)
     states = await load_effective_states(conn, community, rows, as_of)
     panels = [r["id"] for r in rows if r["kind"] == "fire_panel"]
+    via = transmission_devices(rows)
     open_conditions: dict[tuple[str, int], list[str]] = {}
     for r in await latest_conditions(conn, community, panels, list(ZONE_CONDITIONS), as_of):
         zone = _zone_number(r["zone"])
@@ -135,7 +138,9 @@ async def load_fire_facts(conn: Connection, community: str, as_of: datetime) -> 
                       public=r["area"] == "public",
                       panel_status=states.get(r["panel"], EffectiveState()),
                       open_conditions=tuple(sorted(open_conditions.get(
-                          (r["panel"], r["zone"]), ()))))
+                          (r["panel"], r["zone"]), ()))),
+                      via=via.get(r["panel"]),
+                      via_status=states.get(via[r["panel"]]) if r["panel"] in via else None)
              for r in await conn.fetch(
                  """SELECT panel, zone, building, area FROM fire_zones
                     WHERE community = $1 ORDER BY panel, zone""", community)]
@@ -143,6 +148,21 @@ async def load_fire_facts(conn: Connection, community: str, as_of: datetime) -> 
                                        tuple(r["hazards"]), states[r["id"]])
                       for r in rows if r["hazards"]]
     return FireFacts(compounds, buildings, zones, hazard_devices)
+
+
+def transmission_devices(rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Panel id -> the GB 26875 transmission device it reports through, for the panels
+    whose address is `DEVICE/SYSTEM_ADDRESS` naming a registered fire_transmission_device
+    (the inventory checks that on import)."""
+    boxes = {r["id"] for r in rows if r["kind"] == "fire_transmission_device"}
+    out: dict[str, str] = {}
+    for r in rows:
+        if r["kind"] != "fire_panel" or r["protocol"] != "gb26875" or not r["address"]:
+            continue
+        device = str(r["address"]).rpartition("/")[0].strip()
+        if device in boxes:
+            out[r["id"]] = device
+    return out
 
 
 def _zone_number(text: str | None) -> int | None:

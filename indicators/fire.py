@@ -5,7 +5,10 @@ judge the state as of `as_of`; the window only labels the figure.
 A fire-alarm zone WORKS when its panel answers (online, or degraded: it answered, if
 wrongly) and the zone has no open `zone_fault` or `zone_disabled` condition. A zone in
 `zone_fire` or `zone_supervisory` is working: it is reporting. A residential building is
-covered when it has at least one public-area zone and all of them work.
+covered when it has at least one public-area zone and all of them work. A panel heard
+only through a GB 26875 transmission device (用户信息传输装置) is silent whenever that device
+is: the building is then not covered because of the device, and says so, since that box
+in the fire control room is what someone has to go and mend.
 
 A compound is protected against fire hazards when each of the four kinds (fire lane
 blocked, hydrant abnormal, fire door open, electrical abnormal) has at least one answering
@@ -33,8 +36,9 @@ ZONE_CONDITIONS: Final = ("zone_fire", "zone_fault", "zone_supervisory", "zone_d
 OUT_OF_SERVICE: Final = ("zone_disabled", "zone_fault")
 HAZARD_KINDS: Final = ("fire_lane", "hydrant", "fire_door", "electrical")
 #: Why a residential building is not covered, in the order they are tried.
-COVERAGE_REASONS: Final = ("no_public_zone", "panel_not_online", "zone_disabled",
-                           "zone_fault", "unknown")
+COVERAGE_REASONS: Final = ("no_public_zone", "panel_not_online",
+                           "transmission_device_not_online", "zone_disabled", "zone_fault",
+                           "unknown")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +61,10 @@ class ZoneFact:
     public: bool
     panel_status: EffectiveState
     open_conditions: tuple[str, ...] = ()
+    #: The GB 26875 transmission device the panel reports through (None: the panel is
+    #: reached directly, e.g. over Modbus), and that device's effective state.
+    via: str | None = None
+    via_status: EffectiveState | None = None
 
     @property
     def label(self) -> str:
@@ -75,12 +83,15 @@ class HazardDeviceFact:
 
 
 def zone_problem(zone: ZoneFact) -> str:
-    """"" when the zone works, else why not: `panel_not_online`, `unknown`, or the open
-    out-of-service condition."""
+    """"" when the zone works, else why not: `panel_not_online`,
+    `transmission_device_not_online` (the panel is silent because the device it reports
+    through is), `unknown`, or the open out-of-service condition."""
     state = zone.panel_status.state
     if state == "unknown":
         return "unknown"
     if not zone.panel_status.answering:
+        if _device_silent(zone):
+            return "transmission_device_not_online"
         return "panel_not_online"
     for condition in OUT_OF_SERVICE:
         if condition in zone.open_conditions:
@@ -88,9 +99,21 @@ def zone_problem(zone: ZoneFact) -> str:
     return ""
 
 
+def _device_silent(zone: ZoneFact) -> bool:
+    """The panel's transmission device is known to be silent (offline, not merely unknown
+    behind an offline gateway: then the panel is unknown too)."""
+    via = zone.via_status
+    return zone.via is not None and via is not None and not via.answering \
+        and via.state != "unknown"
+
+
 def _describe_zone(zone: ZoneFact, problem: str) -> str:
     if problem in OUT_OF_SERVICE:
         return f"{problem} open"
+    if problem == "transmission_device_not_online":
+        assert zone.via_status is not None
+        return (f"panel {zone.panel} {zone.panel_status.state}: its transmission device "
+                f"{zone.via} is {zone.via_status.describe()}")
     return f"panel {zone.panel} {zone.panel_status.describe()}"
 
 
@@ -101,8 +124,10 @@ def fire_alarm_coverage(buildings: Sequence[BuildingFact], zones: Sequence[ZoneF
 
     `devices` lists building ids. Breakdown (first reason that applies, definite failures
     before `unknown`): `no_public_zone`, `panel_not_online` (offline, or no protocol),
-    `zone_disabled`, `zone_fault`, `unknown` (a panel behind an offline gateway or never
-    reported); non-residential buildings are under `not_residential`, in neither count.
+    `transmission_device_not_online` (a GB 26875 panel silent because its transmission
+    device is offline), `zone_disabled`, `zone_fault`, `unknown` (a panel behind an
+    offline gateway or never reported); non-residential buildings are under
+    `not_residential`, in neither count.
     `details.buildings` lists each building's public zones and why each failing one fails.
     """
     span = Window.ending(as_of, window)

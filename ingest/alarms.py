@@ -26,8 +26,12 @@ from telemetry import Event
 #: Event severities that are alarms for operations staff (telemetry.Severity values).
 ALARM_SEVERITIES: Final = frozenset({"alarm", "critical"})
 #: Data keys that tell apart conditions of one device and type: the zone of a fire panel,
-#: the port of a charging station. The first present one is the alarm's key.
-KEY_FIELDS: Final = ("zone", "port")
+#: the port of a charging station, and the system address (系统地址) of a panel that reports
+#: through a GB 26875 transmission device without being configured (its events land on
+#: the transmission device with no zone: without the address, fires on two such panels
+#: would be one alarm). The first present one is the alarm's key; no other event carries
+#: `system_address`, so the keys of every other device stay as they were.
+KEY_FIELDS: Final = ("zone", "port", "system_address")
 #: The states an alarm moves through (web.alarms.actions moves it).
 STATES: Final = ("open", "acknowledged", "closed")
 #: PostgreSQL NOTIFY channel; the payload names the community and the newest change id.

@@ -8,13 +8,17 @@ indicators count them per household and per compound).
 
 from __future__ import annotations
 
+import re
 from typing import Any, Final
 
 from inventory.fields import FieldReader
 from inventory.model import HAZARD_KINDS, ZONE_AREAS, FireZone
 
 FIELD_KEYS: Final = ("household", "ports", "zones", "hazards")
-ZONE_KEYS: Final = ("zone", "building", "area")
+ZONE_KEYS: Final = ("zone", "building", "area", "loop", "points")
+#: Loop and point numbers of a GB 26875 component address (two bytes each).
+_ADDRESS_MAX: Final = 0xFFFF
+_POINTS_RE: Final = re.compile(r"^\s*\d+\s*(-\s*\d+\s*)?(,\s*\d+\s*(-\s*\d+\s*)?)*$")
 #: Which kinds may carry each key.
 _KINDS_FOR: Final[dict[str, tuple[str, ...]]] = {
     "household": ("meter",),
@@ -114,6 +118,7 @@ def _zones(r: FieldReader, value: Any, path: str, building: str | None,
             r.fail(f"{where}.area", f"{found}; say {' or '.join(ZONE_AREAS)} (public-area "
                    "zones decide automatic fire alarm coverage)")
             continue
+        loop, points = _site_map(r, row, where)
         if number is None or in_building is None:
             continue
         if number in seen:
@@ -121,5 +126,40 @@ def _zones(r: FieldReader, value: Any, path: str, building: str | None,
                    "numbers must be unique per panel")
             continue
         seen[number] = where
-        out.append(FireZone(number, in_building, area))
+        out.append(FireZone(number, in_building, area, loop, points))
     return tuple(out)
+
+
+def _site_map(r: FieldReader, row: dict[str, Any], where: str) -> tuple[int | None,
+                                                                        str | None]:
+    """A GB 26875 zone's place on its panel: `loop`, and `points` as 5, [41, 42] or
+    "1-10,15" (kept as text, "41,42")."""
+    loop = r.count(row, "loop", where, 0)
+    if loop is not None and loop > _ADDRESS_MAX:
+        r.fail(f"{where}.loop", f"must be 0..{_ADDRESS_MAX} (the loop number in the panel's "
+               f"component address), got {loop}")
+        loop = None
+    raw = row.get("points")
+    if raw is None:
+        return loop, None
+    if "loop" not in row:
+        r.fail(f"{where}.points", "needs loop: the points are of one loop, e.g. {zone: 2, "
+               "loop: 2, points: 1-15}")
+        return loop, None
+    if isinstance(raw, list) and all(isinstance(p, int) and not isinstance(p, bool)
+                                     for p in raw) and raw:
+        text = ",".join(str(p) for p in raw)
+    elif isinstance(raw, int) and not isinstance(raw, bool):
+        text = str(raw)
+    elif isinstance(raw, str) and _POINTS_RE.match(raw):
+        text = ",".join(part.replace(" ", "") for part in raw.split(","))
+    else:
+        r.fail(f"{where}.points", f"must be point numbers and ranges such as 1-15, [41, 42] "
+               f"or \"1-10,15\", got {raw!r}")
+        return loop, None
+    for part in text.split(","):
+        first, _, last = part.partition("-")
+        if int(first) > int(last or first) or int(last or first) > _ADDRESS_MAX:
+            r.fail(f"{where}.points", f"{raw!r}: ranges run low-high within 0..{_ADDRESS_MAX}")
+            return loop, None
+    return loop, text

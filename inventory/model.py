@@ -86,11 +86,16 @@ class KeyPosition:
 @dataclass(frozen=True, slots=True)
 class FireZone:
     """One zone (回路/防区) of a fire panel: its number in the panel's events (`data.zone`),
-    the building it watches and whether that area is public."""
+    the building it watches and whether that area is public. A GB 26875 panel's zone may
+    also say where it is on the panel (`loop`, and `points` for part of a loop, as text
+    such as "1-15"), from which `scg inventory gb26875-devices` writes the gateway's site
+    map."""
 
     zone: int
     building: str
     area: str = "public"
+    loop: int | None = None
+    points: str | None = None
 
     @property
     def public(self) -> bool:

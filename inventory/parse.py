@@ -14,6 +14,7 @@ import yaml
 
 from inventory.field import FIELD_KEYS, field_fields
 from inventory.fields import FieldReader
+from inventory.gb26875 import link_transmission_devices
 from inventory.lighting import LIGHT_KEYS, light_fields
 from inventory.model import (
     KINDS,
@@ -254,6 +255,7 @@ class _Parser(FieldReader):
                 if device.resident is not None:
                     self.resident_rows.setdefault(device.resident, path + label)
                 out.append((path + label, device))
+        link_transmission_devices(self, out)
         return link_safety_devices(self, out, community)
 
     def check_households(self, community: Community, devices: list[Device]) -> None:

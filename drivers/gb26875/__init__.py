@@ -18,6 +18,28 @@ Where the frame layout and the code tables come from (read to learn; no code cop
   objects) as those projects and vendor integration notes quote them. Event names, the
   zone mapping, link-state handling and everything else are scg's.
 
+How severe each report is (the profiles in `profiles/` hold it as data; ingest opens an
+alarm for `alarm` and `critical`, see `ingest.alarms`):
+
+- a fire (火警) on a detector is `zone_fire`, **critical**: the duty officer must verify it
+  at once and pass it on, so it is the alarm. A panel's or the device's own fire flag only
+  sums up fires it already reported and is stored as a `warning` while such a fire is open;
+  it is critical only when it comes with no detector behind it, so no fire goes unalarmed.
+  A device that sends the panel's flag before the detector's state gives two critical
+  alarms for that fire: a second alarm is the price of never holding a fire back. A manual
+  alarm (手动报警) recorded as an operation is critical too;
+- a fault (故障) is **alarm**: someone has to mend it, and a zone in fault no longer counts in
+  `fire_alarm_coverage`; power and bus faults of a panel or device likewise. The panel's own
+  fault flag sums up its zones' faults as the fire flag does;
+- supervisory (监管) and shielded (屏蔽) are **warning**: a supervised input (a valve, a
+  pump's state) changed, or someone took a point out of service on purpose; they are kept
+  and shown, and shielding takes the zone out of coverage, but they open no alarm — the
+  same as the Modbus fire-alarm gateway profile, so a building reads alike whichever way its
+  panel is reached. A broken line from the device to its panels is an alarm (its panels
+  fall silent); a broken line to the centre is only a warning (the centre hears it anyway);
+- start, feedback, delay, resets, silencing and self-tests are **info**: they record what
+  the equipment and the people at it did.
+
     drivers:
       gb26875: {listen: {host: 0.0.0.0, port: 5200}}
     devices:

@@ -8,7 +8,9 @@ panel's component conditions are kept per zone — the zone is what the inventor
 alarm list know — so a zone is in `zone_fire` while any of its points is, and the clearing
 event comes when the last one clears. Another point joining a zone already in alarm is
 reported too (active again: the alarm list absorbs it, the history keeps it). A rule that
-`clears` (a reset) ends every condition of its device at once.
+`clears` (a reset) ends every condition of its device at once. A summary flag (a panel's
+or the device's own fire flag, `summary_of` in the profile) raised while what it sums up
+is already open is raised as a warning: one fire, one alarm, at the zone.
 """
 
 from __future__ import annotations
@@ -20,11 +22,11 @@ from typing import Any
 
 from drivers.gb26875.codec import parse_time_label
 from drivers.gb26875.devices import Panel, TransmissionDevice
-from drivers.gb26875.profile import FlagRule, Profile
+from drivers.gb26875.profile import SUMMARY_SEVERITY, FlagRule, Profile
 from drivers.gb26875.settings import Gb26875Settings
 from drivers.gb26875.tables import ANALOG_TYPES, COMPONENT_TYPES, SYSTEM_TYPES, code_name
 from drivers.gb26875.units import DataUnit, InfoObject
-from telemetry import Event, Item, Reading
+from telemetry import Event, Item, Reading, Severity
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,7 @@ MAX_TRACKED = 50_000
 class _Condition:
     rule: FlagRule
     raised_at: datetime
+    severity: Severity
     members: dict[object, dict[str, Any]] = field(default_factory=dict)
 
 
@@ -201,17 +204,32 @@ class Interpreter:
                     self._overflow()
                     continue
                 if condition is None:
-                    condition = self._conditions[key] = _Condition(rule, when)
+                    condition = self._conditions[key] = _Condition(
+                        rule, when, self._severity(rule, key))
                 self._tracked += 1
                 condition.members[member] = data
-                items.append(Event(device, rule.event, rule.severity, when, True, dict(data)))
+                items.append(Event(device, rule.event, condition.severity, when, True,
+                                   dict(data)))
             elif condition is not None and member in condition.members:
                 del condition.members[member]
                 self._tracked -= 1
                 if not condition.members:
                     del self._conditions[key]
-                    items.append(Event(device, rule.event, rule.severity,
+                    items.append(Event(device, rule.event, condition.severity,
                                        max(when, condition.raised_at), False, dict(data)))
+
+    def _severity(self, rule: FlagRule, key: Key) -> Severity:
+        """The rule's severity, or SUMMARY_SEVERITY when what it sums up is already open:
+        on the same device and scope (a panel's zones), or anywhere behind this
+        transmission device for the device's own flags."""
+        if not rule.summary_of:
+            return rule.severity
+        device, _, _, scope = key
+        for k in self._conditions:
+            if k != key and k[1] in rule.summary_of and (
+                    scope == "device" or (k[0] == device and k[3] == scope)):
+                return SUMMARY_SEVERITY
+        return rule.severity
 
     def _operations(self, device: str, scope: object, obj: InfoObject,
                     rules: tuple[FlagRule, ...], when: datetime, data: dict[str, Any],
@@ -236,7 +254,7 @@ class Interpreter:
             data = {k: v for k, v in last.items() if k in ("zone", "system_type",
                                                            "system_address")}
             data["cleared_by"] = "reset"
-            items.append(Event(device, key[1], condition.rule.severity,
+            items.append(Event(device, key[1], condition.severity,
                                max(when, condition.raised_at), False, data))
         # Components forget their last flags (their momentary rules fire again); the
         # system's own flags stay, so a reset bit still set in the next report is no news.

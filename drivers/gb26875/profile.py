@@ -25,6 +25,13 @@ transmission device, with the system's type and address in the data).
 
 `clears: true` ends every condition the device (and, for a panel, each of its zones) has
 raised: after a reset a panel reports again what is still wrong.
+
+`summary_of: [zone_fire]` marks a flag that sums up others: a panel's own fire flag is set
+because one of its detectors is in fire, and that detector's zone is already the alarm.
+Such a condition is raised at its `severity` only when none of the named conditions is
+open (on the same panel; for a transmission device's own flags, on any panel behind it),
+and at `warning` otherwise, so one fire is one alarm for the duty officer, at the zone,
+while a panel that reports a fire with no detail still raises one.
 """
 
 from __future__ import annotations
@@ -48,7 +55,9 @@ _EVENT_RE: Final = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _SECTIONS: Final = {"system": ("system_states", "component_states", "system_operations"),
                     "transmission_device": ("device_states", "device_operations")}
 _OPERATIONS: Final = ("system_operations", "device_operations")
-_RULE_KEYS: Final = ("event", "severity", "when", "momentary", "clears")
+_RULE_KEYS: Final = ("event", "severity", "when", "momentary", "clears", "summary_of")
+#: The severity of a summary condition raised while what it sums up is already open.
+SUMMARY_SEVERITY: Final = Severity.WARNING
 
 _Fail = Callable[[str, str], NoReturn]
 
@@ -62,7 +71,8 @@ class FlagRule:
     """Flag `flag` (bit `bit`) of a flags field becomes event `event`.
 
     A condition is active while the flag is set (`when: clear`: while it is clear); a
-    momentary rule fires once when the flag becomes set (operation records always do)."""
+    momentary rule fires once when the flag becomes set (operation records always do).
+    `summary_of`: the events whose open condition makes this one a mere summary."""
 
     flag: str
     bit: int
@@ -71,6 +81,7 @@ class FlagRule:
     when_set: bool = True
     momentary: bool = False
     clears: bool = False
+    summary_of: tuple[str, ...] = ()
 
     def active(self, flags: int) -> bool:
         return bool(flags >> self.bit & 1) == self.when_set
@@ -205,9 +216,11 @@ def _rules(fail: _Fail, section: str, doc: Any) -> tuple[FlagRule, ...]:
         if not isinstance(raw, dict):
             fail(where, "must be a mapping such as {event: zone_fire, severity: critical}")
         unknown = sorted(map(str, set(raw) - set(_RULE_KEYS)))
-        if unknown or (section in _OPERATIONS and {"when", "momentary"} & set(raw)):
+        if unknown or (section in _OPERATIONS
+                       and {"when", "momentary", "summary_of"} & set(raw)):
             allowed = ("event", "severity", "clears") if section in _OPERATIONS else _RULE_KEYS
-            fail(where, f"unknown key(s) {', '.join(unknown or ['when/momentary'])}; allowed: "
+            fail(where, f"unknown key(s) {', '.join(unknown or ['when/momentary/summary_of'])}"
+                        "; allowed: "
                         f"{', '.join(allowed)}"
                         + (" (an operation is always momentary)" if section in _OPERATIONS
                            else ""))
@@ -231,8 +244,15 @@ def _rules(fail: _Fail, section: str, doc: Any) -> tuple[FlagRule, ...]:
         if flags["clears"] and not momentary:
             fail(f"{where}.clears", "only a momentary rule (an operation, or momentary: true) "
                                     "can clear conditions")
+        summary_of = raw.get("summary_of", [])
+        if not isinstance(summary_of, list) or not all(
+                isinstance(e, str) and _EVENT_RE.match(e) for e in summary_of):
+            fail(f"{where}.summary_of", f"must be a list of event types this flag sums up, "
+                                        f"e.g. [zone_fire], got {summary_of!r}")
+        if summary_of and momentary:
+            fail(f"{where}.summary_of", "only a condition (not momentary) can sum up others")
         out.append(FlagRule(flag, bits[flag].bit, event, severity, when == "set", momentary,
-                            flags["clears"]))
+                            flags["clears"], tuple(summary_of)))
     return tuple(out)
 
 

@@ -1,4 +1,4 @@
-"""`scg inventory import|import-cameras|check`: the community register.
+"""`scg inventory import|import-cameras|check|gb26875-devices`: the community register.
 """
 
 from __future__ import annotations
@@ -63,6 +63,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                           description="Validate FILE and print what it registers.")
     chk.add_argument("file", metavar="FILE", help="inventory YAML")
     chk.set_defaults(func=_inventory_check)
+    gb = vsub.add_parser(
+        "gb26875-devices", help="write a gateway's GB 26875 devices (with the zones' site "
+                                "map) from FILE",
+        description="Print the `devices:` rows of gateway GW's config for its GB 26875 "
+                    "transmission devices and the fire panels behind them, zones mapped to "
+                    "loops and points as the inventory's zones say (loop, points), so the "
+                    "site map is typed once. Paste them under the gateway config's devices "
+                    "(and set drivers.gb26875.listen).")
+    gb.add_argument("file", metavar="FILE", help="inventory YAML")
+    gb.add_argument("--gateway", required=True, metavar="GW", help="the gateway's id")
+    gb.add_argument("--period", default="30s", metavar="DURATION",
+                    help="the transmission devices' heartbeat (default 30s)")
+    gb.set_defaults(func=_inventory_gb26875_devices)
 
 
 def _load(args: argparse.Namespace) -> Any:
@@ -180,3 +193,27 @@ def _inventory_check(args: argparse.Namespace) -> int:
     return guarded(args, body)
 
 
+
+
+def _inventory_gb26875_devices(args: argparse.Namespace) -> int:
+    async def body() -> int:
+        import yaml
+
+        from inventory.gb26875 import gateway_devices
+
+        inv = _load(args)
+        rows = gateway_devices(inv, args.gateway, args.period)
+        if not rows:
+            raise CommandError(f"{args.file}: no gb26875 device is registered to gateway "
+                               f"{args.gateway!r}")
+        unmapped = [r["id"] for r in rows if r["profile"] != "transmission_device"
+                    and "options" not in r]
+        print(f"# gb26875 devices of gateway {args.gateway}, written from {args.file} by "
+              "scg inventory gb26875-devices")
+        if unmapped:
+            print(f"# no zone of {', '.join(unmapped)} has a loop: their reports carry no "
+                  "zone (add loop to the inventory's zones)")
+        print(yaml.safe_dump({"devices": rows}, allow_unicode=True, sort_keys=False), end="")
+        return 0
+
+    return guarded(args, body)

@@ -53,7 +53,8 @@ def test_buildings_are_covered_only_when_every_public_zone_works() -> None:
     assert r.status == {"basic": "fail", "growth": "fail"}
     assert r.breakdown == {
         "no_public_zone": ("b08",), "panel_not_online": ("b04", "b09"),
-        "zone_disabled": ("b05",), "zone_fault": ("b06",), "unknown": ("b07",),
+        "transmission_device_not_online": (), "zone_disabled": ("b05",),
+        "zone_fault": ("b06",), "unknown": ("b07",),
         "not_residential": ("shop",)}
     assert r.details["degraded_panels_counted"] == ["p-deg"]
 

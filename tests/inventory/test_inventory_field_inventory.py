@@ -169,8 +169,8 @@ devices:
         "under buildings or correct the id",
         "devices[0].zones[3].area: is 'lobby'; say public or private (public-area zones "
         "decide automatic fire alarm coverage)",
-        "devices[0].zones[4].floor: unknown key; known keys are zone, building, area (put "
-        "other facts under attrs)",
+        "devices[0].zones[4].floor: unknown key; known keys are zone, building, area, loop, "
+        "points (put other facts under attrs)",
         "devices[0].zones[4].zone: is required: the zone number the panel reports in its "
         "events (data.zone)",
         "devices[0].zones[5].area: is required; say public or private (public-area zones "
