@@ -12,13 +12,14 @@ period for all and no silent device, simply the sum of the polls' times).
 A cycle longer than the period is an overrun: counted, logged once as a WARNING naming
 the link, the cycle, the period and the fixes (with a reminder and a count while it lasts,
 `telemetry.repeats`), and logged again when a round fits. The last cycle time and the
-overrun count are readings of the gateway itself (`readings()`), for the metrics.
+overrun count are readings of the gateway itself (`readings()`), and the gateway's
+Prometheus metrics read them and time each poll (`on_poll`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from telemetry.repeats import ConditionLog
@@ -38,6 +39,8 @@ class LinkBudget:
     last_cycle_s: float | None = None
     #: rounds whose cycle was longer than the period
     overruns: int = 0
+    #: told the link time of every poll (the gateway's metrics time polls with it)
+    on_poll: Callable[[float], None] | None = None
     _costs: dict[str, tuple[float, float]] = field(default_factory=dict)
     _round: set[str] = field(default_factory=set)
 
@@ -49,6 +52,8 @@ class LinkBudget:
         """One poll of `device` took `cost` seconds of link time; it is due again in
         `interval` seconds. Closes the round when every device has been polled."""
         self._costs[device] = (max(0.0, cost), max(interval, 1e-9))
+        if self.on_poll is not None:
+            self.on_poll(max(0.0, cost))
         self._round.add(device)
         if len(self._round) < len(self.periods):
             return

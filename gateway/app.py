@@ -1,5 +1,6 @@
 """The edge daemon wired together: drivers feed the local rules, the spool and the health
-state machine, the uplink drains the spool north, and the gateway reports on itself.
+state machine, the uplink drains the spool north, and the gateway reports on itself (as
+readings, and as Prometheus metrics when the config asks for them: `gateway.metrics`).
 
 A driver that crashes is logged with its traceback and recreated after a backoff; it
 never takes down the gateway or the other drivers.
@@ -20,6 +21,7 @@ from drivers.base import Driver, Observation, ReportsOnItself
 from gateway.build import build_drivers, create_driver
 from gateway.config import ConfigError, GatewayConfig
 from gateway.health import Health
+from gateway.metrics import GatewayMetrics, serve_metrics
 from gateway.rules import Commander, RuleEngine, command_problems
 from gateway.rules.actions import commander_for
 from gateway.spool import PRIORITY_EVENT, Spool
@@ -53,11 +55,12 @@ class GatewaySink:
     """
 
     def __init__(self, spool: Spool, health: Health, clock: Clock = _utc_now,
-                 rules: RuleEngine | None = None) -> None:
+                 rules: RuleEngine | None = None, metrics: GatewayMetrics | None = None) -> None:
         self.spool = spool
         self.clock = clock
         self.health = health
         self.rules = rules
+        self.metrics = metrics
         self._failing = False
         self._last = (clock(), time.monotonic())
 
@@ -80,6 +83,8 @@ class GatewaySink:
         if self.rules is not None:
             # Before the spool: a rule's reaction must not wait for a disk write.
             self.rules.see(item)
+        if self.metrics is not None:
+            self.metrics.emitted(item)
         self._put(item)
 
     def record(self, item: Item) -> None:
@@ -92,6 +97,8 @@ class GatewaySink:
         self._put(reading, PRIORITY_EVENT)
 
     def observe(self, observation: Observation) -> None:
+        if self.metrics is not None:
+            self.metrics.observed(observation.device, observation.outcome)
         change = self.health.observe(observation, self.now())
         if change is not None:
             self._put(change)
@@ -146,18 +153,22 @@ class Gateway:
         self._driver_of = {d.id: d.driver for d in config.devices}
         self.rules = RuleEngine(config.rules, record=self._record, owner=self._commander,
                                 clock=clock)
-        self.sink = GatewaySink(self.spool, self.health, clock,
-                                self.rules if self.rules.rules else None)
         self.uplink = Uplink(config.uplink, config.community, config.gateway, self.spool,
                              batch_items=config.spool.batch_items,
                              max_inflight=config.spool.max_inflight)
+        #: How many times each driver has been restarted after a crash.
+        self.restarts: dict[str, int] = dict.fromkeys(self.drivers, 0)
+        #: Prometheus metrics (served only when the config has `metrics`).
+        self.metrics = GatewayMetrics(self)
+        for name, driver in self.drivers.items():
+            self.metrics.watch(name, driver)
+        self.sink = GatewaySink(self.spool, self.health, clock,
+                                self.rules if self.rules.rules else None, self.metrics)
         # Self-readings at start, on every (re)connect, and when the spool stops and starts
         # being writable: the centre learns what an outage or a full disk cost, and when.
         self._report_due = asyncio.Event()
         self.uplink.on_connected = self._report_due.set
         self.spool.on_writable_change = self._report_due.set
-        #: How many times each driver has been restarted after a crash.
-        self.restarts: dict[str, int] = dict.fromkeys(self.drivers, 0)
         self._signalled: int | None = None
 
     async def run(self, *, handle_signals: bool = False) -> None:
@@ -190,6 +201,9 @@ class Gateway:
                 if self.rules.rules:
                     tasks.create_task(self.rules.run(), name="rules")
                 tasks.create_task(self._report_self(), name="self-readings")
+                if self.config.metrics is not None:
+                    tasks.create_task(serve_metrics(self.metrics.registry,
+                                                    self.config.metrics), name="metrics")
         except asyncio.CancelledError:
             if self._signalled is None:
                 raise
@@ -229,6 +243,7 @@ class Gateway:
             while True:
                 try:
                     self.drivers[name] = create_driver(self.config, name, devices)
+                    self.metrics.watch(name, self.drivers[name])
                     break
                 except Exception:
                     delay = backoff.next()

@@ -66,5 +66,6 @@ def _check(args: argparse.Namespace) -> int:
         (f" as {up.username}" if up.username else "")
     print(f"{config.source}: ok - gateway {config.gateway} of community {config.community}, "
           f"{len(config.devices)} devices ({per_driver or 'none'}), uplink "
-          f"{up.host}:{up.port}{how}, spool {config.spool.path}")
+          f"{up.host}:{up.port}{how}, spool {config.spool.path}"
+          f"{f', metrics at {config.metrics.url}' if config.metrics else ''}")
     return 0

@@ -23,8 +23,9 @@ from gateway.rules import RuleSpec, parse_rules
 from gateway.uplinkconfig import UplinkConfig, UplinkTls, parse_uplink
 from telemetry.topics import TopicError, check_id
 
-__all__ = ["ConfigError", "GatewayConfig", "HealthConfig", "SpoolConfig", "UplinkConfig",
-           "UplinkTls", "load_config", "parse_config", "parse_duration", "parse_size"]
+__all__ = ["ConfigError", "GatewayConfig", "HealthConfig", "MetricsConfig", "SpoolConfig",
+           "UplinkConfig", "UplinkTls", "load_config", "parse_config", "parse_duration",
+           "parse_size"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,19 @@ class HealthConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class MetricsConfig:
+    """Where the gateway answers Prometheus's GET /metrics (`gateway.metrics`)."""
+
+    port: int
+    host: str = "127.0.0.1"
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/metrics"
+
+
+@dataclass(frozen=True, slots=True)
 class GatewayConfig:
     """A validated gateway config. `drivers` holds the settings section of each driver
     named in the config (absent sections are empty); `source` is the file it came from."""
@@ -54,6 +68,8 @@ class GatewayConfig:
     drivers: Mapping[str, Mapping[str, Any]]
     devices: tuple[DeviceSpec, ...]
     rules: tuple[RuleSpec, ...] = ()
+    #: None: no metrics served (the default)
+    metrics: MetricsConfig | None = None
 
     def devices_by_driver(self) -> dict[str, list[DeviceSpec]]:
         """Devices grouped by driver name, in config order."""
@@ -93,7 +109,10 @@ def _device_id(value: Any) -> str:
 
 # ---------------------------------------------------------------- the config
 
-_TOP = ("community", "gateway", "uplink", "spool", "health", "drivers", "devices", "rules")
+_TOP = ("community", "gateway", "uplink", "spool", "health", "drivers", "devices", "rules",
+        "metrics")
+_UNLISTED_TOP = ("rules", "metrics")  # a config is complete without them
+_METRICS = ("host", "port")
 _SPOOL = ("path", "max_bytes", "batch_items", "max_inflight")
 _HEALTH = ("failures_to_offline",)
 _DEVICE = ("id", "driver", "profile", "address", "period", "options")
@@ -122,9 +141,8 @@ def parse_config(text: str, source: Path) -> GatewayConfig:
         raise ConfigError(source, [str(exc)]) from None
     problems = cr.Problems()
     if not isinstance(doc, dict):
-        # `rules` is left out of the list: a config without rules is complete
         raise ConfigError(source, [f"the file must hold a mapping with keys "
-                                   f"{', '.join(_TOP[:-1])}, "
+                                   f"{', '.join(k for k in _TOP if k not in _UNLISTED_TOP)}, "
                                    f"got {cr.describe(doc) if doc is not None else 'nothing'}"])
     top = cr.Section(doc, "", 1, problems, _TOP)
     community = top.required("community", _topic_id("community"), "x", "demo")
@@ -152,6 +170,7 @@ def parse_config(text: str, source: Path) -> GatewayConfig:
     health = HealthConfig(
         failures_to_offline=he.optional("failures_to_offline", cr.int_between(1, 1000), 3))
 
+    metrics = _metrics(top)
     driver_settings = _driver_sections(top, problems)
     devices = _devices(top, problems, gateway)
     _check_drivers(top, problems, driver_settings, devices)
@@ -165,7 +184,18 @@ def parse_config(text: str, source: Path) -> GatewayConfig:
         source=source, community=community, gateway=gateway, uplink=uplink, spool=spool,
         health=health,
         drivers=MappingProxyType({k: MappingProxyType(v) for k, v in settings.items()}),
-        devices=tuple(devices), rules=rules)
+        devices=tuple(devices), rules=rules, metrics=metrics)
+
+
+def _metrics(top: cr.Section) -> MetricsConfig | None:
+    """`metrics: {host, port}`: absent, no metrics are served."""
+    if top.data.get("metrics") is None:
+        top.section("metrics", _METRICS, required=False)  # reports a value that is no mapping
+        return None
+    me = top.section("metrics", _METRICS, required=False)
+    port = me.required("port", cr.int_between(1, 65535), 0, "9102")
+    host = me.optional("host", cr.text, "127.0.0.1")
+    return MetricsConfig(port=port, host=host.strip()) if port else None
 
 
 def _driver_sections(top: cr.Section, problems: cr.Problems) -> dict[str, dict[str, Any]]:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages scg needs when they are missing: mosquitto (the
 # MQTT broker used by the demo and the integration tests), socat, a PostgreSQL server, and
-# chromium, poppler-utils and a CJK font for the browser test of the acceptance report.
+# chromium, poppler-utils and a CJK font for the browser test of the acceptance report, and
+# promtool for the metrics tests.
 set -euo pipefail
 
 missing=()
@@ -15,6 +16,11 @@ command -v pdfinfo >/dev/null 2>&1 || missing+=(poppler-utils)
 if ! command -v fc-list >/dev/null 2>&1 || [ -z "$(fc-list :lang=zh family 2>/dev/null)" ]; then
     missing+=(fonts-noto-cjk)
 fi
+# promtool (`promtool check metrics` on every /metrics; `check config` / `check rules` on
+# deploy/prometheus) comes with Debian's Prometheus server package (about 19 MB). On a host
+# running systemd that package also enables a Prometheus on :9090;
+# `systemctl disable --now prometheus` stops it if you do not want it.
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 if ! command -v pg_ctl >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
     missing+=(postgresql)
 fi

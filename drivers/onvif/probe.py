@@ -1,11 +1,14 @@
 """One picture probe of one camera, start to finish: make sure the ONVIF session is good
 (clock, credentials), fetch the snapshot, judge the picture; the result carries the Probe
-item's data and the observation's outcome and reason.
+item's data (with a thumbnail of the picture when one is due, `drivers.onvif.thumbnail`)
+and the observation's outcome and reason.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -18,7 +21,9 @@ from drivers.onvif.httpauth import SCHEME_NAMES
 from drivers.onvif.picture import Check, inspect_picture
 from drivers.onvif.session import CameraLink, Snapshot
 from drivers.onvif.settings import Camera, OnvifSettings
+from drivers.onvif.thumbnail import ThumbnailSchedule, make_thumbnail
 from telemetry import Probe, Reading
+from telemetry.thumbnails import THUMBNAIL_KEY, encode_thumbnail
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,14 +70,18 @@ class Prober(Protocol):
 
 
 class CameraProber:
-    """Probes one camera again and again; keeps its session and the previous JPEG's hash."""
+    """Probes one camera again and again; keeps its session, the previous JPEG's hash and
+    when it last sent a thumbnail (`clock`: monotonic seconds, for that schedule)."""
 
     def __init__(self, camera: Camera, settings: OnvifSettings,
-                 http: aiohttp.ClientSession) -> None:
+                 http: aiohttp.ClientSession, *,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.camera = camera
         self.settings = settings
         self.link = CameraLink(camera, settings.timeout, http)
         self.previous_sha256: str | None = None
+        self.thumbnails = ThumbnailSchedule(settings.thumbnail_every, clock) \
+            if settings.thumbnails else None
         self._clock_reads = 0
 
     async def probe(self) -> ProbeResult:
@@ -94,7 +103,13 @@ class CameraProber:
         verdict = await asyncio.to_thread(inspect_picture, snapshot.body, self.settings.checks,
                                           self.previous_sha256)
         self.previous_sha256 = verdict.data["sha256"]
-        return self._result(started, verdict.check, verdict.reason, snapshot, verdict.data)
+        data = verdict.data
+        if self.thumbnails is not None and self.thumbnails.due(verdict.check):
+            thumbnail = await asyncio.to_thread(make_thumbnail, snapshot.body)
+            if thumbnail is not None:
+                data = {**data, THUMBNAIL_KEY: encode_thumbnail(thumbnail)}
+                self.thumbnails.sent(verdict.check)
+        return self._result(started, verdict.check, verdict.reason, snapshot, data)
 
     async def close(self) -> None:
         await self.link.close()

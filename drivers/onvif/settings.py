@@ -10,6 +10,8 @@ validated at load so a typo is reported with the key and the fix before anything
         pull_timeout: 20s      # how long the camera may hold one PullMessages call
         subscription_time: 5m  # asked-for lifetime of a subscription; renewed at 80 %
         max_clock_skew: 10s    # a camera clock further off than this is reported degraded
+        thumbnails: true       # send a small JPEG of the picture (<= 20 KB) with a probe
+        thumbnail_every: 1h    # ... at most this often while the picture check says the same
 
 Each camera logs in with `options: {username, password}`, or, to keep the password out of
 gateway.yaml, `options: {username, password_file: /etc/scg/cameras/cam-001.password}`: a
@@ -55,6 +57,11 @@ class OnvifSettings:
     #: The driver signs requests on the camera's own clock, so a skewed camera still answers;
     #: but its recordings and events carry wrong times, which an operator must fix.
     max_clock_skew: float = 10.0
+    #: A probe carries a thumbnail of its picture when the check's verdict changes, else at
+    #: most every `thumbnail_every` seconds (`drivers.onvif.thumbnail`); off: never, for a
+    #: site whose pictures must not leave the edge box.
+    thumbnails: bool = True
+    thumbnail_every: float = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +120,7 @@ def _number(key: str, value: Any) -> float:
 
 _CHECK_KEYS = ("black_below", "white_above", "blank_std_below")
 _KEYS = ("concurrency", "timeout", "checks", "events", "pull_timeout", "subscription_time",
-         "max_clock_skew")
+         "max_clock_skew", "thumbnails", "thumbnail_every")
 
 
 def parse_settings(raw: Mapping[str, Any] | None) -> OnvifSettings:
@@ -145,9 +152,16 @@ def parse_settings(raw: Mapping[str, Any] | None) -> OnvifSettings:
                                 f"be longer than 'pull_timeout' ({pull:g} s), or the "
                                 "subscription expires while a pull is waiting")
     skew = _seconds("max_clock_skew", raw.get("max_clock_skew", defaults.max_clock_skew), "10s")
+    thumbnails = raw.get("thumbnails", defaults.thumbnails)
+    if not isinstance(thumbnails, bool):
+        raise DriverConfigError(f"onvif setting 'thumbnails': expected true or false, "
+                                f"got {thumbnails!r}")
+    every = _seconds("thumbnail_every", raw.get("thumbnail_every", defaults.thumbnail_every),
+                     "1h")
     return OnvifSettings(concurrency=concurrency, timeout=timeout,
                          checks=_parse_checks(raw.get("checks")), events=events,
-                         pull_timeout=pull, subscription_time=lifetime, max_clock_skew=skew)
+                         pull_timeout=pull, subscription_time=lifetime, max_clock_skew=skew,
+                         thumbnails=thumbnails, thumbnail_every=every)
 
 
 def _parse_checks(raw: Any) -> Checks:

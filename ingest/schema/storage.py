@@ -56,7 +56,7 @@ def format_duration(value: timedelta | None) -> str:
 @dataclass(frozen=True, slots=True)
 class StorageSettings:
     """Retention (None: keep forever), layout and de-duplication state. Sizing: README,
-    "Central configuration"."""
+    "Ingest and API (central)", Storage."""
 
     #: Raw readings: a year plus a margin, for DB37/T 3890.3's year-on-year energy saving.
     readings_retention: timedelta | None = timedelta(days=400)

@@ -8,6 +8,7 @@ import argparse
 import asyncio
 import os
 import signal
+from typing import Any
 
 from scg.commands.common import (
     CommandError,
@@ -59,6 +60,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     run.add_argument("--tls-key-file", default=os.environ.get("SCG_BROKER_TLS_KEY_FILE"),
                      metavar="FILE", help="the client certificate's private key, unless it "
                                           "is in --tls-cert-file (env SCG_BROKER_TLS_KEY_FILE)")
+    run.add_argument("--metrics-port", type=_port,
+                     default=os.environ.get("SCG_INGEST_METRICS_PORT") or None, metavar="PORT",
+                     help="serve Prometheus metrics at http://HOST:PORT/metrics (env "
+                          "SCG_INGEST_METRICS_PORT; default: not served)")
+    run.add_argument("--metrics-host", default=os.environ.get("SCG_INGEST_METRICS_HOST",
+                                                              "127.0.0.1"), metavar="HOST",
+                     help="address the metrics listen on (env SCG_INGEST_METRICS_HOST; "
+                          "default 127.0.0.1; 0.0.0.0 for a Prometheus on another host)")
     run.set_defaults(func=_ingest_run)
 
     db = sub.add_parser("db", help="database schema",
@@ -140,7 +149,7 @@ STORAGE_OPTIONS = {
 
 def _storage_options(p: argparse.ArgumentParser) -> None:
     group = p.add_argument_group("storage settings (stored in the database; README, "
-                                 "\"Central configuration\", has the sizing rule)")
+                                 "\"Ingest and API (central)\", Storage, has the sizing rule)")
     for option, (_, env, about) in STORAGE_OPTIONS.items():
         group.add_argument(option, default=os.environ.get(env), metavar="VALUE",
                            help=f"{about} (env {env})")
@@ -171,6 +180,7 @@ def _ingest_run(args: argparse.Namespace) -> int:
             raise CommandError("--tls-cert-file / --tls-key-file need --tls-ca-file (the "
                                "broker's CA) to connect over TLS")
         consumer = Consumer(settings)
+        server = _serve_metrics(consumer, args.metrics_host, args.metrics_port)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, consumer.stop)
@@ -178,9 +188,32 @@ def _ingest_run(args: argparse.Namespace) -> int:
             await consumer.run()
         except ConsumerError as exc:
             raise CommandError(str(exc)) from None
+        finally:
+            if server is not None:
+                server.close()
         return 0
 
     return guarded(args, body)
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a TCP port (1-65535), e.g. 9101")
+    return int(value)
+
+
+def _serve_metrics(consumer: Any, host: str, port: int | None) -> Any:
+    """The metrics server of `consumer` on `host`:`port`, or None without a port."""
+    if port is None:
+        return None
+    from ingest.metrics import serve_metrics
+
+    try:
+        return serve_metrics(consumer.metrics.registry, host, port)
+    except OSError as exc:
+        raise CommandError(f"--metrics-host {host} --metrics-port {port}: cannot listen "
+                           f"there ({exc.strerror or exc}); choose a free port or an "
+                           "address of this host") from None
 
 
 def _host_port(value: str) -> tuple[str, int]:
