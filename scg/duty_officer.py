@@ -44,7 +44,7 @@ class DutyOfficer:
                 seen = self._first_seen.setdefault(alarm["id"], now)
                 if now - seen >= 20 + alarm["id"] * 37 % 71:
                     httpx.post(f"{self.api}/api/alarms/{alarm['id']}/acknowledge",
-                               json={"note": "called the resident back"},
+                               json={"note": "已回电住户，情况正常"},
                                headers=self._headers, timeout=5).raise_for_status()
                     log.info("acknowledged SOS alarm %s from %s", alarm["id"], alarm["device"])
         except httpx.HTTPError as exc:

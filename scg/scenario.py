@@ -16,6 +16,7 @@ import yaml
 
 from scg.camera_plan import CameraPlan
 from scg.field_plan import FieldPlan
+from scg.gb26875_plan import Gb26875Plan
 from scg.safety_plan import SafetyPlan
 
 LIGHT_CAPABILITIES = ["dimming", "remote_control", "fault_report"]
@@ -62,6 +63,12 @@ class CommunityScenario:
     cameras: CameraPlan | None = None
     safety: SafetyPlan | None = None
     field_devices: FieldPlan | None = None
+    fire_transmission: Gb26875Plan | None = None
+    #: building rows in place of two per compound (`{c}-b1`, `{c}-b2`), for a test that
+    #: needs its own
+    buildings: list[dict[str, Any]] | None = None
+    #: serve the gateway's Prometheus metrics on 127.0.0.1 at this port (None: not served)
+    metrics_port: int | None = None
 
     def light_id(self, n: int) -> str:
         return f"light-{n:03d}"
@@ -78,8 +85,10 @@ class CommunityScenario:
         names = {"north": "北苑", "south": "南苑", "east": "东苑", "west": "西苑"}
         compounds = [{"id": c, "name": names.get(c, c), "closed": True, "ebikes": True}
                      for c in self.compounds]
-        buildings = [{"id": f"{c}-b{i}", "compound": c, "floors": 6 + 6 * i,
-                      "residential": True} for c in self.compounds for i in (1, 2)]
+        buildings = self.buildings if self.buildings is not None else [
+            {"id": f"{c}-b{i}", "compound": c, "floors": 6 + 6 * i, "residential": True,
+             "attrs": {"name": f"{names.get(c, c)}{i}号楼"}}
+            for c in self.compounds for i in (1, 2)]
         devices: list[dict[str, Any]] = []
         for n in range(1, self.lights + 1):
             dev: dict[str, Any] = {"id": self.light_id(n), "kind": "light",
@@ -103,6 +112,8 @@ class CommunityScenario:
         if self.field_devices is not None:
             doc["community"]["households"] = self.field_devices.households
             devices += self.field_devices.inventory_devices(self.gateway)
+        if self.fire_transmission is not None:
+            devices += self.fire_transmission.inventory_devices(self.gateway)
         doc["devices"] = devices
         return doc
 
@@ -126,6 +137,9 @@ class CommunityScenario:
         if self.field_devices is not None:
             drivers.update(self.field_devices.driver_settings())
             devices += self.field_devices.gateway_devices()
+        if self.fire_transmission is not None:
+            drivers.update(self.fire_transmission.driver_settings())
+            devices += self.fire_transmission.gateway_devices()
         config: dict[str, Any] = {
             "community": self.community,
             "gateway": self.gateway,
@@ -138,6 +152,8 @@ class CommunityScenario:
         }
         if rules:
             config["rules"] = rules
+        if self.metrics_port is not None:
+            config["metrics"] = {"host": "127.0.0.1", "port": self.metrics_port}
         return config
 
     def write(self, folder: Path, uplink: Endpoint, device_broker: Endpoint,

@@ -16,12 +16,14 @@ from acceptance.county import CountySettings, county_settings_from_env
 from acceptance.evaluator import Evaluator, EvaluatorSettings
 from acceptance.evidence import EvidenceStore, evidence_dir_from_env, max_bytes_from_env
 from acceptance.history import HistoryRecorder
-from web import errors
+from web import console, errors
 from web.alarms.hub import AlarmHub
 from web.auth import deps as auth
 from web.auth.settings import AuthSettings
 from web.headers import SecurityHeaders
 from web.limits import BodyLimit
+from web.metrics import ApiMetrics, RequestTimer
+from web.metrics import router as metrics_router
 from web.personal import personal_data
 from web.routes import (
     acceptance,
@@ -119,12 +121,16 @@ def create_app(database_url: str, *, evidence_dir: Path | None = None,
     app.state.auth_settings = auth_settings
     app.state.county_settings = county
     app.state.personal = personal
+    app.state.metrics = ApiMetrics()
     errors.install(app, database_url)
     auth.install(app)
     # Outermost last: headers go on every answer, the 413 of an oversized body included.
     app.add_middleware(BodyLimit, evidence_max_bytes=store.max_bytes)
     app.add_middleware(SecurityHeaders)
+    # Outermost of all: a request is timed whatever answers it (a 413 included).
+    app.add_middleware(RequestTimer, metrics=app.state.metrics)
     app.include_router(health.router)
+    app.include_router(metrics_router)
     app.include_router(auth_routes.router)
     app.include_router(docs.router)
     app.include_router(communities.router)
@@ -138,4 +144,5 @@ def create_app(database_url: str, *, evidence_dir: Path | None = None,
     app.include_router(residents.router)
     app.include_router(acceptance.router)
     app.include_router(overview.router)
+    console.install(app)
     return app

@@ -205,4 +205,13 @@ async def test_openapi_documents_every_route(api: httpx.AsyncClient) -> None:
                      "/api/communities/{community_id}/indicators/history",
                      "/api/communities/{community_id}/acceptance",
                      *(f"/communities/{{community_id}}/acceptance.{ext}"
-                       for ext in ("html", "csv", "xlsx", "json"))}
+                       for ext in ("html", "csv", "xlsx", "json")),
+                     "/api/communities/{community_id}/claims",
+                     "/api/communities/{community_id}/devices/{device_id}/picture",
+                     # the console's pages and forms
+                     "/", "/overview", "/audit", "/communities/{community_id}",
+                     *(f"/communities/{{community_id}}/{page}" for page in (
+                         "devices", "devices.csv", "devices/{device_id}",
+                         "gateways/{gateway_id}", "indicators/{indicator_id}", "map",
+                         "claims", "alarms", "alarms/{alarm_id}/acknowledge",
+                         "alarms/{alarm_id}/close"))}

@@ -50,7 +50,14 @@ SHA = {c: hashlib.sha256(data).hexdigest() for c, data in EVIDENCE.items()}
 #: What a request that is allowed answers, where not 200.
 SUCCESS = {("POST", "/api/communities/{community_id}/declared/{row_id}"): 201,
            ("POST", "/communities/{community_id}/declared/{row_id}"): 303,
-           ("POST", "/logout"): 303}
+           ("POST", "/logout"): 303, ("GET", "/"): 303,
+           ("POST", "/communities/{community_id}/alarms/{alarm_id}/acknowledge"): 303,
+           ("POST", "/communities/{community_id}/alarms/{alarm_id}/close"): 303}
+#: A published table for the claims check (its pages and its API).
+PUBLISHED = (Path(__file__).parents[1] / "acceptance" / "data"
+             / "growth-tier-acceptance-qingzhou-2024.txt").read_text(encoding="utf-8")
+#: A small JPEG, the thumbnail of cam-01's latest picture in both communities.
+JPEG = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffd9")
 #: Spelled out by hand, independent of the table.
 BY_HAND = {
     ("POST", "/api/alarms/{alarm_id}/acknowledge", "operator", "own"): 200,
@@ -79,6 +86,16 @@ BY_HAND = {
     ("GET", "/api/communities/{community_id}/residents", "viewer", "own"): 403,
     ("GET", "/api/communities/{community_id}/residents", "auditor", "county"): 200,
     ("GET", "/api/communities/{community_id}/residents", "operator", "other"): 403,
+    # The console: pages read as the API does, its forms act as the API's actions do.
+    ("POST", "/communities/{community_id}/alarms/{alarm_id}/acknowledge", "viewer", "own"):
+        403,
+    ("POST", "/communities/{community_id}/alarms/{alarm_id}/close", "operator", "own"): 303,
+    ("GET", "/communities/{community_id}/alarms", "viewer", "county"): 403,
+    ("GET", "/communities/{community_id}/devices/{device_id}", "viewer", "own"): 200,
+    ("GET", "/api/communities/{community_id}/devices/{device_id}/picture", "viewer", "own"):
+        403,
+    ("GET", "/audit", "operator", "county"): 403,
+    ("GET", "/audit", "auditor", "own"): 200,
 }
 
 
@@ -150,6 +167,11 @@ async def seed(dsn: str, evidence: Path, keys: Path) -> None:
             stored = store.put(io.BytesIO(data), f"{community}.bin", "application/pdf")
             await enter_declaration(conn, community, "growth-09", {"one_stop_service": True},
                                     text="", by="seed", at=T1, files=[stored])
+            await conn.execute(
+                """INSERT INTO probe_pictures (community, device, time, gateway, ok,
+                                               check_name, jpeg)
+                   VALUES ($1, 'cam-01', $2, 'demo-gw1', false, 'black', $3)""",
+                community, T1, JPEG)
     finally:
         await conn.close()
 
@@ -192,7 +214,8 @@ async def new_alarm(dsn: str, community: str, state: str) -> int:
 async def send(world: World, case: Case) -> int:
     """Make the case's request (a real, valid one) and return its status."""
     values = {"community_id": case.community, "row_id": "growth-09",
-              "sha256": SHA[case.community]}
+              "sha256": SHA[case.community], "device_id": "cam-01",
+              "gateway_id": "demo-gw1", "indicator_id": "smart_lighting_rate"}
     if "{alarm_id}" in case.path:
         state = "open" if case.path.endswith("acknowledge") else "acknowledged"
         values["alarm_id"] = str(await new_alarm(world.dsn, case.community, state))
@@ -206,6 +229,8 @@ async def send(world: World, case: Case) -> int:
                           "evidence_sha256": [SHA[case.community]]}
     elif case.path == "/communities/{community_id}/declared/{row_id}":
         kwargs["data"] = {"one_stop_service": "yes", "evidence_sha256": SHA[case.community]}
+    elif case.path.endswith("/claims") and case.method == "POST":
+        kwargs["data"] = {"text": PUBLISHED}
     if "acceptance" in case.path:
         kwargs["params"] = {"tier": "growth"}
     if case.path.endswith("/stream"):
@@ -261,7 +286,9 @@ def test_an_auditor_is_refused_every_change() -> None:
     assert {(c.method, c.path) for c in changes} == {
         ("POST", "/api/alarms/{alarm_id}/acknowledge"), ("POST", "/api/alarms/{alarm_id}/close"),
         ("POST", "/api/communities/{community_id}/declared/{row_id}"),
-        ("POST", "/communities/{community_id}/declared/{row_id}")}
+        ("POST", "/communities/{community_id}/declared/{row_id}"),
+        ("POST", "/communities/{community_id}/alarms/{alarm_id}/acknowledge"),
+        ("POST", "/communities/{community_id}/alarms/{alarm_id}/close")}
     assert all(c.expected() == 403 for c in changes)
 
 

@@ -15,7 +15,8 @@ from web.auth.roles import PERMISSIONS, PUBLIC, ROLE_NAMES, allows
 APP = create_app("postgresql://route-table-only/")
 #: A value for each path parameter of the routes (the route need not find anything).
 SAMPLE = {"community_id": "demo", "alarm_id": "1", "row_id": "growth-01", "sha256": "0" * 64,
-          "name": "swagger-ui.css"}
+          "name": "swagger-ui.css", "device_id": "cam-01", "gateway_id": "demo-gw1",
+          "indicator_id": "smart_lighting_rate"}
 
 
 def routes(app: FastAPI) -> list[DeclaredRoute]:
@@ -53,9 +54,9 @@ def test_the_walk_finds_a_route_that_declares_nothing() -> None:
 
 def test_only_the_routes_the_table_lists_are_public() -> None:
     public = {r.path for r in routes(APP) if isinstance(r.access, Public)}
-    # /metrics is reserved for the metrics endpoint a later change adds.
-    assert public == {"/healthz", "/login", "/api/auth/token", "/docs-assets/{name}"}
-    assert public | {"/metrics"} == set(PUBLIC)
+    assert public == {"/healthz", "/metrics", "/login", "/api/auth/token",
+                      "/docs-assets/{name}", "/static/{name}"}
+    assert public == set(PUBLIC)
 
 
 def test_an_auditor_may_change_nothing_and_a_viewer_only_reads_indicators() -> None:

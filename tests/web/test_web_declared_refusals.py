@@ -17,7 +17,9 @@ pytestmark = pytest.mark.asyncio
 CERT = [("evidence", ("证明.pdf", PDF, "application/pdf"))]
 GROWTH_DECLARED = ("growth-01, growth-02, growth-03, growth-08, growth-09, growth-11, "
                    "growth-12, growth-13, growth-14, growth-18, growth-21, growth-22, "
-                   "growth-23, growth-24, growth-25, growth-26, growth-27, growth-28")
+                   "growth-23, growth-24, growth-25, growth-27, growth-28")
+BASIC_DECLARED = ("basic-01, basic-02, basic-03, basic-06, basic-07, basic-08, basic-09, "
+                  "basic-10, basic-11, basic-17, basic-18, basic-19, basic-20, basic-22")
 
 #: (row, form data, files) -> (status, problems)
 CASES: list[tuple[str, dict[str, Any], list[Any], int, list[str]]] = [
@@ -35,6 +37,15 @@ CASES: list[tuple[str, dict[str, Any], list[Any], int, list[str]]] = [
         "row growth-05 (智能照明设施) is measured from the devices (smart_lighting_rate) and "
         f"cannot be declared; its figure comes from the inventory and telemetry. Declared "
         f"rows of growth: {GROWTH_DECLARED}"]),
+    # 信息安全 is measured from scg itself: three yeses and a file do not make it 达标.
+    ("basic-21", {"personal_data_encrypted": "true", "tiered_roles": "true",
+                  "tamper_proof_records": "true"},
+     [("evidence", ("fake.html", b"<p>ok</p>", "text/html"))], 422, [
+        "row basic-21 (信息安全) is measured from scg itself and cannot be declared: its "
+        "verdict comes from the platform's own state (residents' data and device credentials "
+        "sealed with SM4-GCM, users in more than one role, the records' SM3 hash chains "
+        "verified and append-only for the services), shown with its evidence in the "
+        f"acceptance report. Declared rows of basic: {BASIC_DECLARED}"]),
     ("growth-01", {"fibre_households": "3700", "total_households": "0"}, CERT,
      422, ["growth-01: total_households (社区家庭总数) = 0 is below the least allowed, 1 户"]),
     ("basic-08", {"elderly_share_pct": "120", "services": "2", "requirement_met": "是"},

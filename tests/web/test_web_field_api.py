@@ -189,6 +189,7 @@ async def test_fire_alarm_coverage_and_hazard_detection(api: httpx.AsyncClient) 
     cover = got["fire_alarm_coverage"]
     assert figure(cover) == (1, 3, 33.3)
     assert cover["breakdown"] == {"no_public_zone": [], "panel_not_online": ["b02"],
+                                  "transmission_device_not_online": [],
                                   "zone_disabled": ["b04"], "zone_fault": [], "unknown": [],
                                   "not_residential": ["b03"]}
     assert cover["details"]["buildings"]["b01"] == {"zones": ["fp-1:1", "fp-1:2"],

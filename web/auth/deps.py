@@ -32,8 +32,8 @@ from web.auth.actor import Actor
 from web.auth.roles import PERMISSIONS, ROLE_NAMES, Permission, permission
 
 SESSION_COOKIE: Final = "scg_session"
-#: Where a person lands after signing in when no page asked for it (until the console).
-LANDING: Final = "/docs"
+#: Where a person lands after signing in when no page asked for it: the console's overview.
+LANDING: Final = "/overview"
 
 bearer_scheme: Final = OAuth2PasswordBearer(
     tokenUrl="/api/auth/token", auto_error=False, scheme_name="bearer",

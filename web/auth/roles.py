@@ -57,6 +57,10 @@ PERMISSIONS: Final[dict[str, Permission]] = {p.name: p for p in (
                "masked)", _READERS, changes=False),
     Permission("personal.read", "see residents' names, phones and rooms unmasked (each such "
                "read is logged)", _ACTORS, changes=False),
+    # Cameras' picture thumbnails show people and places: for those who act on or check a
+    # failing camera, not for every viewer of the indicators.
+    Permission("pictures.read", "see the thumbnails of cameras' latest pictures", _READERS,
+               changes=False),
     Permission("audit.read", "read the operation log or the audit chain",
                _AUDITORS, changes=False),
     Permission("users.manage", "manage users and their tokens", _ADMIN, changes=True),
@@ -67,15 +71,17 @@ PERMISSIONS: Final[dict[str, Permission]] = {p.name: p for p in (
     Permission("session.end", "sign out", _EVERYONE, changes=False),
 )}
 
-#: Routes anyone may call, and why. `/metrics` is reserved for the metrics endpoint a later
-#: change adds; the sign-in routes must be reachable before signing in, and the docs page's
-#: script and style files are public code.
+#: Routes anyone may call, and why: `/metrics` carries counts and timings only (no device,
+#: community or person is named in it); the sign-in routes must be reachable before signing
+#: in, and the docs page's script and style files are public code.
 PUBLIC: Final[dict[str, str]] = {
     "/healthz": "load balancers and monitoring probe it without credentials",
     "/metrics": "Prometheus scrapes it without credentials",
     "/login": "the sign-in form",
     "/api/auth/token": "programs exchange a password for a short-lived bearer token",
     "/docs-assets/{name}": "Swagger UI's script and style files (public code)",
+    "/static/{name}": "the console's own style sheet, script and icon (no data; the sign-in "
+                      "page needs its style before anyone is signed in)",
 }
 
 

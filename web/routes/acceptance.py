@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from acceptance.export import MEDIA_TYPES, export, render_html
 from acceptance.report import AcceptanceReport, build_report
 from web.auth import require
+from web.console.templating import topbar
 from web.deps import CommunityDep, ConnDep
 from web.errors import INVALID, LOGIN_REDIRECT, NO_COMMUNITY, error_responses
 from web.headers import html_page
@@ -60,7 +61,8 @@ def _document(fmt: str) -> Any:
             headers["Content-Disposition"] = (
                 f'attachment; filename="acceptance-{report.community}-{tier}-{stamp}.{fmt}"')
         if fmt == "html":   # inline styles: allowed by the page's nonce
-            return html_page(render_html(report))
+            chrome = topbar(request, {"id": community["id"], "name": community["name"]})
+            return html_page(render_html(report, chrome=chrome))
         return Response(export(report, fmt), media_type=MEDIA_TYPES[fmt], headers=headers)
 
     document.__name__ = f"acceptance_{fmt}"

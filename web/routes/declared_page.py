@@ -2,35 +2,30 @@
 the tier's declared rows with their latest values and evidence, each with a plain form
 (multipart, no JavaScript) that posts to POST /communities/{id}/declared/{row_id}. A saved
 entry redirects back to the page (303); a refused one shows the page again with the reasons
-at the row and what was typed (status 422; files must be chosen again). Entries are made in
-the name of the signed-in user; each form carries the session's CSRF token.
+at the row, in Chinese (`web.console.declared_words`), and what was typed (status 422;
+files must be chosen again). Entries are made in the name of the signed-in user; each form
+carries the session's CSRF token. The page is one of the console's (its template and
+frame are web/console's).
 """
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
 from typing import Annotated, Any, Final
 from urllib.parse import quote
 
-import jinja2
-import markupsafe
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from acceptance.catalogue import FILES, Row
-from acceptance.declared import (
-    Declaration,
-    history_counts,
-    iso,
-    latest_declarations,
-)
-from acceptance.declared_check import DeclarationRefused
+from acceptance.declared import Declaration, history_counts, latest_declarations
+from acceptance.declared_check import DeclarationRefused, declarable_row
 from web.auth import Actor, require
+from web.console.common import refusal_page
+from web.console.declared_words import chinese
+from web.console.templating import render
 from web.declared_entry import ENTRY_BODY, Entry, read_entry, store_entry
 from web.deps import ClockDep, CommunityDep, ConnDep, Connection, Record
 from web.errors import INVALID, LOGIN_REDIRECT, NO_COMMUNITY, ErrorOut, error_responses
-from web.headers import html_page
 from web.params import choice_query
 from web.routes.declared import ENTRY_REFUSALS, RowId, evidence_store, tier_catalogue
 
@@ -62,16 +57,6 @@ _FORM_ANSWERS: Final[dict[int | str, dict[str, Any]]] = {
           "content": _HTML},
 }
 
-TEMPLATES: Final = Path(__file__).resolve().parents[2] / "acceptance" / "templates"
-
-
-@cache
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
-                              autoescape=jinja2.select_autoescape(["html"]),
-                              undefined=jinja2.StrictUndefined)
-
-
 @router.get("/communities/{community_id}/declared.html", response_class=Response,
             responses=_PAGE_ANSWERS)
 async def declared_page(actor: Annotated[Actor, Depends(require("declared.read", page=True))],
@@ -82,8 +67,7 @@ async def declared_page(actor: Annotated[Actor, Depends(require("declared.read",
                             description="the row just stored, to say so on the page")]
                         = None) -> HTMLResponse:
     """The declared rows of a tier with their latest values and a form per row."""
-    return await _render(conn, community, tier or "growth", _viewer(actor, request),
-                         saved=saved)
+    return await _render(request, actor, conn, community, tier or "growth", saved=saved)
 
 
 @router.post("/communities/{community_id}/declared/{row_id}", response_class=Response,
@@ -102,25 +86,29 @@ async def declared_form_post(
         await store_entry(conn, evidence_store(request), community["id"], row_id, entry,
                           clock(), by=actor.name)
     except DeclarationRefused as exc:
+        row = _row(row_id)
+        said = [chinese(p, row) for p in exc.problems]
         if tier not in FILES or exc.status == 404:
-            return HTMLResponse(f"<p>{_escape(str(exc))}</p>", status_code=exc.status)
+            return refusal_page(exc.status, "；".join(said), request)
         typed = {k: str(v) for k, v in entry.values.items()}
         typed.update(text=entry.text)
-        return await _render(conn, community, tier, _viewer(actor, request),
-                             refused=(row_id, exc.problems, typed), status=exc.status)
+        return await _render(request, actor, conn, community, tier,
+                             refused=(row_id, said, typed), status=exc.status)
     target = (f"/communities/{quote(community['id'])}/declared.html?tier={quote(tier)}"
               f"&saved={quote(row_id)}#{quote(row_id)}")
     return RedirectResponse(target, status_code=303)
 
 
-def _viewer(actor: Actor, request: Request) -> dict[str, str]:
-    """Who is signed in, and the CSRF token the forms carry (empty with a bearer token)."""
-    return {"name": actor.name, "role": actor.role,
-            "csrf_token": getattr(request.state, "csrf_token", "")}
+def _row(row_id: str) -> Any:
+    """The catalogue row, to name its fields by their labels (None when there is none)."""
+    try:
+        return declarable_row(row_id)
+    except DeclarationRefused:
+        return None
 
 
-async def _render(conn: Connection, community: Record, tier: str, viewer: dict[str, str], *,
-                  saved: str | None = None,
+async def _render(request: Request, actor: Actor, conn: Connection, community: Record,
+                  tier: str, *, saved: str | None = None,
                   refused: tuple[str, list[str], dict[str, str]] | None = None,
                   status: int = 200) -> HTMLResponse:
     catalogue = tier_catalogue(tier)
@@ -137,17 +125,17 @@ async def _render(conn: Connection, community: Record, tier: str, viewer: dict[s
             errors, form = refused[1], refused[2]
         items.append({"row": row, "latest": d, "entries": counts.get(row.id, 0),
                       "shown": _shown(row, d), "rate": _rate(row, d),
-                      "entered_at": iso(d.entered_at) if d else "", "errors": errors,
+                      "entered_at": d.entered_at if d else None, "errors": errors,
                       "form": form})
     # A refusal for a row without a form here (a measured row) is shown at the top.
     declared_ids = {r.id for r in catalogue.rows if r.kind == "declared"}
     shown_at_row = refused is not None and refused[0] in declared_ids
     page_errors = refused[1] if refused is not None and not shown_at_row else []
-    html = _environment().get_template("declared.html").render(
-        community={"id": community["id"], "name": community["name"]}, catalogue=catalogue,
-        tiers=list(FILES), rows=items, saved=saved, page_errors=page_errors,
-        measured=[r.id for r in catalogue.rows if r.kind == "measured"], viewer=viewer)
-    return html_page(html, status)
+    return render(request, actor, "declared.html", status=status,
+                  community={"id": community["id"], "name": community["name"]},
+                  catalogue=catalogue, tiers=list(FILES), rows=items, saved=saved,
+                  page_errors=page_errors,
+                  measured=[r.id for r in catalogue.rows if r.kind != "declared"])
 
 
 def _form_values(d: Declaration | None) -> dict[str, str]:
@@ -180,6 +168,3 @@ def _rate(row: Row, d: Declaration | None) -> str | None:
         return None
     return f"{100 * part / whole:.1f}%（要求 ≥ {row.ratio.threshold_pct:g}%）"
 
-
-def _escape(text: str) -> str:
-    return str(markupsafe.escape(text))
