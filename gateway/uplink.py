@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.metadata
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -24,6 +25,19 @@ from gateway.spool import Batch, Spool
 from telemetry import GatewayStatus, encode_raw_items, encode_status, status_topic, uplink_topic
 from telemetry.backoff import Backoff
 from telemetry.tls import TlsSetupError
+
+
+def software_version() -> str | None:
+    """This gateway's release as installed (the `scg` package's metadata), which its status
+    messages name so that the centre shows which edge box runs what; None if not installed
+    as a package."""
+    try:
+        return importlib.metadata.version("scg")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+SOFTWARE_VERSION = software_version()
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +119,7 @@ class Uplink:
     async def _session(self) -> None:
         """One connection: birth, re-send the unacknowledged, then send as the spool fills."""
         offline = encode_status(GatewayStatus(self.community, self.gateway, False,
-                                              datetime.now(UTC)))
+                                              datetime.now(UTC), SOFTWARE_VERSION))
         client = aiomqtt.Client(
             self.settings.host, self.settings.port,
             identifier=self.settings.client_id or None,
@@ -195,7 +209,7 @@ class Uplink:
     async def _publish_status(self, client: aiomqtt.Client, *, online: bool,
                               wait: float) -> None:
         payload = encode_status(GatewayStatus(self.community, self.gateway, online,
-                                              datetime.now(UTC)))
+                                              datetime.now(UTC), SOFTWARE_VERSION))
         await client.publish(self.status_topic, payload, qos=1, retain=True, timeout=wait)
 
     async def _say_offline(self, client: aiomqtt.Client) -> None:

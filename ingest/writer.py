@@ -15,6 +15,9 @@ Events of severity alarm or critical become alarms in the same transaction
 A rejected message is one `dead_letters` row whatever it contains (`ingest.dead_letters`):
 a whole-message fault with its code, or a valid envelope's rejected items summarised.
 
+A probe's picture thumbnail is taken out of its data and kept apart, the newest few per
+camera (`ingest.probe_pictures`).
+
 Only what the register lets a gateway report is written (`ingest.register`): a message
 from a gateway the community does not list is refused whole, an item for a device
 registered to another gateway or to none is rejected like a malformed one.
@@ -23,8 +26,9 @@ registered to another gateway or to none is rejected like a malformed one.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Final
 
@@ -41,6 +45,7 @@ from ingest.dead_letters import (
 )
 from ingest.latest_values import DeviceSeen, LatestValues, store_latest_values
 from ingest.messages import Received
+from ingest.probe_pictures import ProbePictures, store_pictures
 from ingest.register import screen
 from telemetry import DeviceState, Envelope, Event, ItemRejection, Probe, Reading
 
@@ -63,6 +68,8 @@ class WriteResult:
     dead_letters: int = 0
     alarms_opened: int = 0
     alarms_cleared: int = 0
+    #: dead letters by their code (`malformed`, `items_rejected`, `unknown_gateway`, …)
+    dead_letter_codes: Counter[str] = field(default_factory=Counter)
 
     def add(self, other: WriteResult) -> None:
         for f in fields(self):
@@ -117,6 +124,7 @@ async def write_batch(conn: asyncpg.Connection, messages: Sequence[Received]) ->
                 columns=["received_at", "topic", "community", "gateway", "seq", "code",
                          "reason", "payload", "item_index", "details"])
         result.dead_letters = len(dead)
+        result.dead_letter_codes = Counter(row[5] for row in dead)
         # The evaluator recomputes the communities whose data changed (ingest.data_versions).
         statuses = {m.status.community for m in messages if m.status is not None}
         await bump_data_versions(conn, {e.community for _, e, _ in fresh} | statuses,
@@ -125,6 +133,24 @@ async def write_batch(conn: asyncpg.Connection, messages: Sequence[Received]) ->
         alarms = await record_alarms(conn, alarm_events)
         result.alarms_opened, result.alarms_cleared = alarms.opened, alarms.cleared
     return result
+
+
+def depends_on_arrival_order(messages: Sequence[Received]) -> bool:
+    """Whether what `messages` store could depend on batches before or after them being
+    committed first: true for gateway births and wills (the last one to arrive wins, see
+    `_write_statuses`) and for events that open or clear alarms (a clearing event clears
+    only an alarm already stored). Everything else a batch writes is ordered by the times
+    it carries, or is history rows and counts, so batches without these may be committed
+    at once by several writers (`ingest.commit_order`)."""
+    for msg in messages:
+        if msg.status is not None:
+            return True
+        if msg.decoded is not None:
+            items = msg.decoded.envelope.items
+            if Event in map(type, items) and any(
+                    isinstance(item, Event) and concerns_alarms(item) for item in items):
+                return True
+    return False
 
 
 async def _claim_envelopes(
@@ -148,6 +174,8 @@ async def _claim_envelopes(
         [e.seq for _, e, _ in envelopes], [e.sent_at for _, e, _ in envelopes],
         [m.received_at for m, _, _ in envelopes], [len(e.items) for _, e, _ in envelopes],
         [len(r) for _, _, r in envelopes])
+    if len(rows) == len(envelopes):
+        return envelopes  # none seen before: the usual case, no need to match them up
     new = {(r["community"], r["gateway"], r["seq"]) for r in rows}
     return [x for x in envelopes if (x[1].community, x[1].gateway, x[1].seq) in new]
 
@@ -162,6 +190,7 @@ async def _write_items(conn: asyncpg.Connection,
     events: list[tuple[Any, ...]] = []
     states: list[tuple[Any, ...]] = []
     probes: list[tuple[Any, ...]] = []
+    pictures = ProbePictures()
     latest = LatestValues()
     devices = latest.devices
     # (community, gateway) -> (newest sent_at, highest seq)
@@ -190,6 +219,7 @@ async def _write_items(conn: asyncpg.Connection,
                 latest.condition(c, item)
                 t = item.time
             elif isinstance(item, Probe):
+                item = pictures.take(c, g, item)
                 probes.append((item.time, c, g, item.device, item.ok, item.reason,
                                json.dumps(item.data, ensure_ascii=False)))
                 if seen.probe is None or item.time > seen.probe.time:
@@ -220,6 +250,7 @@ async def _write_items(conn: asyncpg.Connection,
     ):
         if records:
             await conn.copy_records_to_table(table, records=records, columns=columns)
+    await store_pictures(conn, pictures.rows)
     latest.fold_readings(readings)
     result.readings, result.events = len(readings), len(events)
     result.states, result.probes = len(states), len(probes)
@@ -262,14 +293,16 @@ async def _write_statuses(conn: asyncpg.Connection, messages: Sequence[Received]
         [m.status.gateway for m in flips if m.status], [m.received_at for m in flips],
         [m.status.online for m in flips if m.status])
     await conn.execute(
-        """INSERT INTO gateways AS g (community, gateway, online, since, reported_at)
+        """INSERT INTO gateways AS g (community, gateway, online, since, reported_at, version)
            SELECT * FROM unnest($1::text[], $2::text[], $3::bool[], $4::timestamptz[],
-                                $5::timestamptz[])
+                                $5::timestamptz[], $6::text[])
            ON CONFLICT (community, gateway) DO UPDATE SET
                since = CASE WHEN g.online IS DISTINCT FROM EXCLUDED.online
                             THEN EXCLUDED.since ELSE g.since END,
                online = EXCLUDED.online,
-               reported_at = EXCLUDED.reported_at""",
+               reported_at = EXCLUDED.reported_at,
+               version = coalesce(EXCLUDED.version, g.version)""",
         [k[0] for k in keys], [k[1] for k in keys],
         [m.status.online for m in statuses if m.status],
-        [m.received_at for m in statuses], [m.status.time for m in statuses if m.status])
+        [m.received_at for m in statuses], [m.status.time for m in statuses if m.status],
+        [m.status.version for m in statuses if m.status])

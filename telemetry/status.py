@@ -1,6 +1,9 @@
 """Gateway status messages: the retained birth (`online`) and last will (`offline`) a gateway
 publishes on `scg/v1/{community}/{gateway}/status`.
 
+A status may name the gateway's software `version` (optional, so that a gateway of an
+older release still speaks v1): operations staff see which edge boxes run which release.
+
 They share the envelope's bounds and error type, so a receiver handles a bad status
 message exactly like a bad envelope: an `EnvelopeError` with a code, and nothing else.
 """
@@ -32,13 +35,21 @@ class GatewayStatus:
     gateway: str
     online: bool
     time: datetime
+    #: The gateway's software release, e.g. "0.1.0"; None when it did not say.
+    version: str | None = None
+
+
+#: A release string is short printable ASCII ("0.1.0", "1.2.0rc1+deb12").
+MAX_VERSION_CHARS = 64
 
 
 def encode_status(status: GatewayStatus) -> bytes:
-    return dump_json({"v": WIRE_VERSION, "community": status.community,
-                      "gateway": status.gateway,
-                      "status": "online" if status.online else "offline",
-                      "time": format_time(status.time)})
+    doc = {"v": WIRE_VERSION, "community": status.community, "gateway": status.gateway,
+           "status": "online" if status.online else "offline",
+           "time": format_time(status.time)}
+    if status.version is not None:
+        doc["version"] = status.version
+    return dump_json(doc)
 
 
 def decode_status(payload: bytes, topic: Topic, *,
@@ -63,4 +74,11 @@ def decode_status(payload: bytes, topic: Topic, *,
         t = parse_time(doc.get("time"), "status time")
     except ValueError as exc:
         raise EnvelopeError("malformed", str(exc)) from None
-    return GatewayStatus(topic.community, topic.gateway, status == "online", t)
+    version = doc.get("version")
+    if version is not None and not (
+            isinstance(version, str) and 0 < len(version) <= MAX_VERSION_CHARS
+            and version.isascii() and version.isprintable()):
+        raise EnvelopeError("malformed", "status version must be printable ASCII of 1 to "
+                            f"{MAX_VERSION_CHARS} characters, e.g. \"0.1.0\", got "
+                            f"{show(version)}")
+    return GatewayStatus(topic.community, topic.gateway, status == "online", t, version)

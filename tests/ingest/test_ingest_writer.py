@@ -139,3 +139,14 @@ async def test_gateway_status_follows_arrival_order_and_since_marks_the_flip(
     assert (row["online"], row["since"]) == (False, T0 + timedelta(minutes=9))
     await write_batch(conn, [will])  # the retained will again: nothing flips
     assert await conn.fetchval("SELECT since FROM gateways") == T0 + timedelta(minutes=9)
+
+
+async def test_the_gateways_release_is_kept_from_its_latest_status_that_names_one(
+        conn: asyncpg.Connection) -> None:
+    await write_batch(conn, [status_msg(True, version="0.1.0")])
+    assert await conn.fetchval("SELECT version FROM gateways") == "0.1.0"
+    await write_batch(conn, [status_msg(False, t=T0 + timedelta(minutes=1), version="0.2.0")])
+    assert await conn.fetchval("SELECT version FROM gateways") == "0.2.0"
+    # A status that names none (an older release's will) leaves the known one.
+    await write_batch(conn, [status_msg(True, t=T0 + timedelta(minutes=2))])
+    assert await conn.fetchval("SELECT version FROM gateways") == "0.2.0"

@@ -106,8 +106,8 @@ def msg(payload: bytes, *, community: str = "demo", gateway: str = "demo-gw1",
 
 
 def status_msg(online: bool, *, community: str = "demo", gateway: str = "demo-gw1",
-               t: datetime = T0) -> Received:
-    payload = encode_status(GatewayStatus(community, gateway, online, t))
+               t: datetime = T0, version: str | None = None) -> Received:
+    payload = encode_status(GatewayStatus(community, gateway, online, t, version))
     return decode_message(status_topic(community, gateway), payload, now=t)
 
 

@@ -131,6 +131,21 @@ def test_status_messages_round_trip_and_must_match_their_topic() -> None:
         decode_status(encode_status(status), parse_topic("scg/v1/demo/gw2/status"))
 
 
+
+def test_a_status_may_name_the_gateways_release_and_a_bad_one_is_refused() -> None:
+    topic = parse_topic("scg/v1/demo/gw1/status")
+    status = GatewayStatus("demo", "gw1", True, T0, "0.1.0")
+    assert decode_status(encode_status(status), topic).version == "0.1.0"
+    assert b'"version"' not in encode_status(GatewayStatus("demo", "gw1", True, T0))
+    for bad, shown in ((7, "7"), ("", "''"), ("x" * 65, "'xxxx"), ("版本", "'版本'")):
+        payload = (b'{"v":1,"community":"demo","gateway":"gw1","status":"online",'
+                   b'"time":"2026-01-01T00:00:00Z","version":'
+                   + json.dumps(bad).encode() + b"}")
+        with pytest.raises(EnvelopeError, match="status version must be printable ASCII") as e:
+            decode_status(payload, topic)
+        assert shown in str(e.value)
+
+
 ident = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1,
                 max_size=40)
 times = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2030, 1, 1),

@@ -1,0 +1,95 @@
+"""The console's pages over a seeded database, as a browser signed in by session gets them:
+each answers 200 in Chinese with local times, shows the figures of the JSON API beside it,
+and keeps what a role may not do out of the page."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from console_support import browser, console_app, make_users, seed
+from personal_support import make_key_file
+
+from scg.localsvc import PostgresCluster
+
+pytestmark = pytest.mark.integration
+MODULE_LOOP = pytest.mark.asyncio(loop_scope="module")
+
+
+@dataclass
+class World:
+    app: Any
+    dsn: str
+    alarms: dict[str, int]
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def world(pg_cluster: PostgresCluster, tmp_path_factory: pytest.TempPathFactory
+                ) -> AsyncIterator[World]:
+    dsn = pg_cluster.create_database("t_console_pages")
+    keys, _ = make_key_file(tmp_path_factory.mktemp("keys"))
+    alarms = await seed(dsn, keys)
+    await make_users(dsn)
+    app = console_app(dsn, keys)
+    async with app.router.lifespan_context(app):  # type: ignore[attr-defined]
+        yield World(app, dsn, alarms)
+
+
+def text(html: str) -> str:
+    """The page's words without tags, scripts or attribute values."""
+    body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body))
+
+
+PAGES = ["/overview", "/communities/demo", "/communities/demo/devices",
+         "/communities/demo/devices?state=offline", "/communities/demo/devices/light-002",
+         "/communities/demo/gateways/demo-gw1", "/communities/demo/gateways/demo-gw2",
+         "/communities/demo/alarms", "/communities/vid/map", "/communities/vid/devices/cam-02",
+         "/communities/demo/indicators/smart_lighting_rate", "/audit",
+         "/communities/demo/claims", "/communities/safe/alarms",
+         "/communities/demo/declared.html", "/communities/demo/acceptance.html?tier=growth"]
+
+
+@MODULE_LOOP
+@pytest.mark.parametrize("path", PAGES)
+async def test_every_page_answers_in_chinese_with_who_is_signed_in(world: World,
+                                                                   path: str) -> None:
+    async with browser(world.app, "admin.county") as (client, _):
+        r = await client.get(path)
+        assert r.status_code == 200, r.text[:2000]
+        assert r.headers["content-type"].startswith("text/html")
+        assert "script-src 'self' 'nonce-" in r.headers["content-security-policy"]
+        assert 'id="who-name">admin.county<' in r.text and ">管理员<" in r.text
+        assert "<script>" not in r.text   # scripts are files of our own
+        assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", text(r.text)), \
+            "a raw RFC 3339 time is shown"
+
+
+@MODULE_LOOP
+async def test_the_front_door_leads_to_the_overview_or_to_sign_in(world: World) -> None:
+    transport = httpx.ASGITransport(app=world.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://scg") as anonymous:
+        r = await anonymous.get("/")
+        assert (r.status_code, r.headers["location"]) == (303, "/login?next=/")
+        css = await anonymous.get("/static/console.css")
+        assert (css.status_code, css.headers["content-type"]) == (
+            200, "text/css; charset=utf-8")
+        assert (await anonymous.get("/static/secrets.py")).status_code == 404
+    async with browser(world.app, "viewer.county") as (client, _):
+        r = await client.get("/")
+        assert (r.status_code, r.headers["location"]) == (303, "/overview")
+
+
+@MODULE_LOOP
+async def test_a_gateway_page_shows_the_release_its_birth_named(world: World) -> None:
+    version = re.compile(r'id="gateway-version"><div class="n">([^<]*)<')
+    async with browser(world.app, "viewer.county") as (client, _):
+        gw1 = await client.get("/communities/demo/gateways/demo-gw1")
+        gw2 = await client.get("/communities/demo/gateways/demo-gw2")
+    assert version.findall(gw1.text) == ["0.1.0"]
+    assert version.findall(gw2.text) == ["未上报"]   # its status named no release
