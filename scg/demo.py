@@ -2,11 +2,12 @@
 
 Starts, as children of this process: mosquitto, a PostgreSQL cluster under the state
 folder, the simulators of `DemoPlan` (lights, cameras, Modbus and DL/T 645 meters,
-charging stations, fire-alarm gateways, safety devices), the edge gateway, ingest and the
-API. Each is the same command an operator would run; this process writes their output to
-STATE/logs/NAME.log (rotated), and waits for each only on what this run wrote: a
-simulator's ready file (removed before it starts) or a line of this run's output. So the
-demo starts again on the same state folder, with the database and history it had.
+charging stations, fire-alarm gateways, a GB 26875 fire alarm transmission device, safety
+devices), the edge gateway, ingest and the API. Each is the same command an operator
+would run; this process writes their output to STATE/logs/NAME.log (rotated), and waits
+for each only on what this run wrote: a simulator's ready file (removed before it starts)
+or a line of this run's output. So the demo starts again on the same state folder, with
+the database and history it had.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import argparse
 import shutil
 import signal
 import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -27,7 +29,15 @@ from ingest.schema.dsn import redact
 from scg.demo_accounts import describe, ensure_accounts
 from scg.demo_plan import DemoPlan
 from scg.duty_officer import DutyOfficer
+from scg.localsvc.process import free_port
 from scg.stack import APP_ROLE, Stack
+
+#: The demo ages its database as a county's daily timer does
+#: (deploy/central/scg-db-maintain.timer), but every ten minutes and keeping de-duplication
+#: keys for ten minutes (stored in the database, as any `scg db maintain` option is), so
+#: that a run of an hour shows the de-duplication table bounded rather than growing.
+MAINTAIN_EVERY_S = 600.0
+DEMO_DEDUP_MIN_AGE = "10min"
 
 
 class _Stop(Exception):
@@ -102,10 +112,16 @@ def _start(stack: Stack, api_port: int) -> str:
     urls = _read(stack.wait_for_file("sim-cameras", camera_list))
     field.use_links(_read(stack.wait_for_file("sim-modbus", modbus_ready)),
                     _read(stack.wait_for_file("sim-dlt645", dlt645_ready)))
+    # The transmission device dials the gateway (the monitoring centre): the gateway's
+    # gb26875 port is chosen here, the simulator starts once the gateway does.
+    fire = demo.fire_transmission
+    fire.port = free_port()
 
     # Every process logs in as its role: the gateway with its own account (password in a
     # file, as `scg broker config` hands it out), devices as `devices`, ingest as itself.
     uplink, devices = stack.uplink(scenario.community, scenario.gateway), stack.devices()
+    # Ingest and the gateway serve Prometheus metrics on free ports (the API at /metrics).
+    ingest_metrics, scenario.metrics_port = free_port(), free_port()
     inventory, gateway_config = scenario.write(folder, uplink, devices, urls)
     faults = _write(folder / "light-faults.yaml", demo.light_faults)
     safety_devices = _write(folder / "safety-devices.yaml", safety.simulator_devices())
@@ -118,7 +134,8 @@ def _start(stack: Stack, api_port: int) -> str:
     print(f"  data key    {stack.data_key_file} (mode 0600): seals the {safety.lone_elderly} "
           "fictitious residents and the camera logins in the database")
 
-    stack.start("ingest", "ingest", "run", env=stack.login_env())
+    stack.start("ingest", "ingest", "run", "--metrics-port", str(ingest_metrics),
+                env=stack.login_env())
     stack.wait_for_log("ingest", "subscribed")
     stack.start("api", "api", "--host", "127.0.0.1", "--port", str(api_port))
     stack.wait_for_port("api", api_port)
@@ -130,6 +147,11 @@ def _start(stack: Stack, api_port: int) -> str:
                 "--devices", str(safety_devices), "--story", str(safety_story),
                 env=stack.device_env())
     stack.start("gateway", "gateway", "run", "--config", str(gateway_config))
+    fire_ready = _unlinked(folder / "gb26875-ready.yaml")
+    stack.start("sim-gb26875", "sim", "gb26875", "--centre", f"{fire.host}:{fire.port}",
+                "--config", str(_write(folder / "gb26875-site.yaml", fire.simulator_config())),
+                "--story", str(_write(folder / "gb26875-story.yaml", fire.demo_story())),
+                "--ready-file", str(fire_ready))
     bad_meters = field.households - field.collected()
     dead = scenario.controllers - demo.live_controllers
     print(f"  simulators  {demo.live_controllers} light controllers ({dead} dead, "
@@ -142,13 +164,24 @@ def _start(stack: Stack, api_port: int) -> str:
     print(f"              {field.households} household meters ({field.modbus_meters} Modbus, "
           f"{field.households - field.modbus_meters} DL/T 645; {bad_meters} silent or "
           "answering garbage), 3 charging stations, 6 fire-alarm gateways (1 dead)")
+    fire_control = _read(stack.wait_for_file("sim-gb26875", fire_ready))
+    print(f"              a GB 26875 transmission device ({fire.device}) with "
+          f"{len(fire.panels)} fire alarm controllers, dialling the gateway on port "
+          f"{fire.port}, playing a 10-minute story (a fire in {fire.panels[1][1]}); steer it "
+          f"with scg sim gb26875-control --control "
+          f"{fire_control['host']}:{fire_control['port']} ACTION")
     print(f"  gateway     {scenario.gateway} (config {gateway_config})")
     print(f"  logs        {stack.logs}/ (each file rotated at "
           f"{stack.log_max_bytes // 2**20} MiB, {stack.log_backups} old files kept)")
     print(describe(accounts))
     base = f"http://127.0.0.1:{api_port}"
+    column = len(base) + 34  # where the words after each address start
     print(f"""
-scg demo is running. Sign in at {base}/login, then open:
+scg demo is running. The operations console: {base}/ (sign in as admin, above)
+  {base}/overview                          the county overview
+  {base}/communities/demo                  the demo community: indicators, devices, map
+  {base}/communities/demo/alarms           alarms, live, acknowledged and closed there
+The JSON API (the same sign-in, or a bearer token from {base}/api/auth/token):
   {base}/api/communities/demo/indicators   every measured indicator, live
   {base}/api/communities/demo/cameras/records  each camera's record checks
   {base}/api/communities/demo/devices      devices with state and last-seen time
@@ -157,6 +190,10 @@ scg demo is running. Sign in at {base}/login, then open:
   {base}/api/communities/demo/alarms/stream  new alarms as server-sent events
   {base}/api/communities/demo/residents    residents, masked (?unmasked=true: whole, logged)
   {base}/docs                              the API
+Prometheus metrics (no sign-in; deploy/ has a Prometheus and Grafana set-up for them):
+  {base + '/metrics':<{column}} the API
+  {f'http://127.0.0.1:{ingest_metrics}/metrics':<{column}} ingest
+  {f'http://127.0.0.1:{scenario.metrics_port}/metrics':<{column}} the gateway
 Ctrl-C stops every process it started.""", flush=True)
     return accounts.officer_token
 
@@ -177,11 +214,31 @@ def _read(path: Path) -> Any:
 
 def _watch(stack: Stack, officer: DutyOfficer) -> None:
     """Block until a signal; if a child dies on its own, say which and stop the demo.
-    Meanwhile the duty officer answers SOS calls through the API, as staff would."""
+    Meanwhile the duty officer answers SOS calls through the API, as staff would, and the
+    database is maintained every MAINTAIN_EVERY_S."""
+    next_maintenance = time.monotonic() + 60
     while True:
         for name, proc in stack.procs.items():
             if proc.poll() is not None:
                 raise RuntimeError(f"{name} exited with code {proc.returncode}; see "
                                    f"{stack.log(name)}")
         officer.round()
+        if time.monotonic() >= next_maintenance:
+            _maintain(stack)
+            next_maintenance = time.monotonic() + MAINTAIN_EVERY_S
         time.sleep(0.5)
+
+
+def _maintain(stack: Stack) -> None:
+    """`scg db maintain` as the owner, its report appended to logs/maintain.log. A failed
+    round is said once on the console and tried again at the next; the demo goes on."""
+    try:
+        report = stack.run("db", "maintain", "--dedup-min-age", DEMO_DEDUP_MIN_AGE,
+                           env=stack.owner_env(), timeout=300)
+    except (RuntimeError, subprocess.TimeoutExpired) as exc:
+        print(f"scg demo: WARNING database maintenance failed, tried again in "
+              f"{MAINTAIN_EVERY_S / 60:.0f} min: {str(exc).splitlines()[0]}",
+              file=sys.stderr, flush=True)
+        return
+    with stack.log("maintain").open("a", encoding="utf-8") as log:
+        log.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S%z')} scg db maintain\n{report}")

@@ -8,6 +8,7 @@ SCG_SOAK_SECONDS sets how long each start runs once it is up (default 180).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
@@ -18,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from demo_support import DemoProcesses, admin_headers
@@ -169,6 +171,26 @@ def soak(plan: DemoPlan, demo: Demo, earlier: list[tuple[float, float]]) -> None
     print(f"held the plan for {time.monotonic() - demo.ready:.0f} s, {blips} one-off blips")
 
 
+def deduplication_keys(state: Path, demo_output: str) -> int:
+    """Rows of the de-duplication table, counted as the runtime role (the demo prints its
+    database's address with the password hidden; the password is in the state folder)."""
+    found = re.findall(r"PostgreSQL\s+postgresql://(\w+):\S*@127\.0\.0\.1:(\d+)/(\w+)",
+                       demo_output)
+    assert found, "the demo did not print its database's address"
+    role, port, database = found[-1]
+    password = (state / "db-app-password").read_text().strip()
+
+    async def count() -> int:
+        conn = await asyncpg.connect(host="127.0.0.1", port=int(port), user=role,
+                                     password=password, database=database)
+        try:
+            return int(await conn.fetchval("SELECT count(*) FROM received_envelopes"))
+        finally:
+            await conn.close()
+
+    return asyncio.run(count())
+
+
 def test_the_demo_soaks_restarts_on_its_state_folder_and_measures_its_plan(
         e2e_root: Path) -> None:
     # A state folder deeper than a unix socket path may be (107 bytes).
@@ -182,6 +204,12 @@ def test_the_demo_soaks_restarts_on_its_state_folder_and_measures_its_plan(
         try:
             soak(plan, demo, earlier)
             earlier.append(demo.story_span())
+            # The demo maintains its database every 10 minutes, the first time a minute
+            # after it is up: the de-duplication keys are pruned, not kept for ever.
+            rounds = (state / "logs" / "maintain.log").read_text().count("scg db maintain")
+            print(f"start {start}: {deduplication_keys(state, demo.output)} de-duplication "
+                  f"keys after {rounds} maintenance rounds in all")
+            assert rounds >= start
             # Two accounts and no other: the admin and the duty officer, who acknowledges
             # in its own name through its operator token.
             assert sorted(demo.accounts()) == ["admin", "duty-officer"]

@@ -1,0 +1,39 @@
+"""The demo plan's windowed networked rate: seconds that grow as the demo runs are judged by
+their bounds, the cameras behind them and the verdict, and every way to be off is named."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scg.demo_plan import DemoPlan, ExpectedWindowedRate
+
+WEEK_S = 7 * 86400
+
+
+def served(num: float, den: float, observed: int, online: int,
+           status: str = "fail") -> dict[str, Any]:
+    return {"numerator": num, "denominator": den,
+            "devices": {"numerator": [f"cam-{i}" for i in range(online)],
+                        "denominator": [f"cam-{i}" for i in range(observed)]},
+            "status": {"basic": status, "growth": status}}
+
+
+def test_the_plan_expects_every_key_position_camera_and_the_answering_ones() -> None:
+    figure = DemoPlan().expected()["video_networked_time_rate"]
+    assert isinstance(figure, ExpectedWindowedRate)
+    assert (figure.cameras, figure.networked) == (24, 23)
+    # Two hours of the demo: 23 cameras answering, 24 observed for the whole window.
+    assert figure.problems(served(23 * 7200.0, 24 * WEEK_S, 24, 23)) == []
+
+
+def test_each_way_off_the_plan_is_named() -> None:
+    figure = ExpectedWindowedRate("video_networked_time_rate", 24, 22, "plan")
+    assert figure.problems(served(0.0, 24 * WEEK_S, 24, 22)) == [
+        "video_networked_time_rate: numerator 0.0 s, expected (0, 14515200) s (plan)"]
+    assert figure.problems(served(10.0, 25 * WEEK_S, 24, 22)) == [
+        "video_networked_time_rate: denominator 15120000 s, expected (0, 14515200] s (plan)"]
+    assert figure.problems(served(10.0, 100.0, 23, 21, "pass")) == [
+        "video_networked_time_rate: 23 cameras observed, expected 24 (plan)",
+        "video_networked_time_rate: 21 cameras ever online, expected 22 (plan)",
+        "video_networked_time_rate: status {'basic': 'pass', 'growth': 'pass'}, expected "
+        "fail on both tiers (plan)"]
