@@ -174,7 +174,7 @@ def soak(plan: DemoPlan, demo: Demo, earlier: list[tuple[float, float]]) -> None
 def deduplication_keys(state: Path, demo_output: str) -> int:
     """Rows of the de-duplication table, counted as the runtime role (the demo prints its
     database's address with the password hidden; the password is in the state folder)."""
-    found = re.findall(r"PostgreSQL\s+postgresql://(\w+):\S*@127\.0\.0\.1:(\d+)/(\w+)",
+    found = re.findall(r"PostgreSQL\s+postgresql://(\w+)(?::\S*)?@127\.0\.0\.1:(\d+)/(\w+)",
                        demo_output)
     assert found, "the demo did not print its database's address"
     role, port, database = found[-1]
