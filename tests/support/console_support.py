@@ -10,13 +10,16 @@ import io
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
 from auth_support import user_with_password
 from ingest_support import INVENTORY, envelope, event, msg, reading, state, status_msg
+from personal_support import make_key_file
 from PIL import Image
 from safety_support import ev, load_community, press
 from safety_support import write as write_safe
@@ -123,3 +126,25 @@ async def browser(app: object, user: str) -> AsyncIterator[tuple[httpx.AsyncClie
 
 def console_app(dsn: str, keys: Path) -> object:
     return create_app(dsn, data_key_file=keys)
+
+
+@dataclass
+class World:
+    """A seeded console: its app (lifespan running), database and the seeded alarms' ids."""
+
+    app: Any
+    dsn: str
+    alarms: dict[str, int]
+
+
+@asynccontextmanager
+async def seeded_world(cluster: Any, keys_dir: Path, database: str) -> AsyncIterator[World]:
+    """A database of its own on `cluster`, seeded with `seed` and the users, and the
+    console's app over it, for a module's tests to share."""
+    dsn = cluster.create_database(database)
+    keys, _ = make_key_file(keys_dir)
+    alarms = await seed(dsn, keys)
+    await make_users(dsn)
+    app = console_app(dsn, keys)
+    async with app.router.lifespan_context(app):
+        yield World(app, dsn, alarms)

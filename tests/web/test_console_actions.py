@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
-from console_support import browser, console_app, make_users, seed
-from personal_support import make_key_file
+from console_support import World, browser, seeded_world
 
 from scg.localsvc import PostgresCluster
 
@@ -25,23 +22,12 @@ pytestmark = pytest.mark.integration
 MODULE_LOOP = pytest.mark.asyncio(loop_scope="module")
 
 
-@dataclass
-class World:
-    app: Any
-    dsn: str
-    alarms: dict[str, int]
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def world(pg_cluster: PostgresCluster, tmp_path_factory: pytest.TempPathFactory
                 ) -> AsyncIterator[World]:
-    dsn = pg_cluster.create_database("t_console_actions")
-    keys, _ = make_key_file(tmp_path_factory.mktemp("keys"))
-    alarms = await seed(dsn, keys)
-    await make_users(dsn)
-    app = console_app(dsn, keys)
-    async with app.router.lifespan_context(app):  # type: ignore[attr-defined]
-        yield World(app, dsn, alarms)
+    keys_dir = tmp_path_factory.mktemp("keys")
+    async with seeded_world(pg_cluster, keys_dir, "t_console_actions") as world:
+        yield world
 
 
 async def act(client: httpx.AsyncClient, csrf: str, community: str, alarm: int, action: str,
