@@ -123,7 +123,7 @@ async def test_the_sos_clock_counts_the_15_minutes_and_names_the_resident(
         after = datetime.now(UTC)
     row = re.search(rf'<tr id="alarm-{sos}".*?</tr>', page, re.S)
     assert row is not None
-    clock = re.search(r'<span class="sos-clock" data-deadline="([^"]+)">(剩余|已超时) '
+    clock = re.search(r'<span class="sos-clock(?: late)?" data-deadline="([^"]+)">(剩余|已超时) '
                       r'(\d+):(\d\d)</span>', row.group(0))
     assert clock is not None, row.group(0)
     deadline = raised + timedelta(minutes=15)
