@@ -13,11 +13,12 @@ import asyncpg
 import pytest
 from cryptography.hazmat.primitives import hashes
 from ingest_support import T0
+from migrate_support import migrate_until
 from safety_support import AS_OF, ev, load_community, write
 
 from ingest.schema.chain import append, canonical, genesis, log_operation, row_hash
 from ingest.schema.chain_audit import heads, verify
-from ingest.schema.migrate import PLAIN_DIR, discover, migrate
+from ingest.schema.migrate import migrate
 from telemetry import Severity
 
 AT = datetime(2026, 11, 24, 9, 30, 15, 123456, tzinfo=UTC)
@@ -165,26 +166,11 @@ async def test_declared_values_are_chained_with_their_evidence(
     assert broken is not None and (broken.row_id, broken.content_changed) == (ident, True)
 
 
-async def _migrate_until(dsn: str, last: str) -> None:
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute("CREATE TABLE schema_migrations (name text PRIMARY KEY, "
-                           "checksum text NOT NULL, applied_at timestamptz NOT NULL "
-                           "DEFAULT now())")
-        for m in discover(PLAIN_DIR):
-            if m.name > last:
-                break
-            async with conn.transaction():
-                await conn.execute(m.sql)
-                await conn.execute("INSERT INTO schema_migrations VALUES ($1, $2)", m.name,
-                                   m.checksum)
-    finally:
-        await conn.close()
 
 
 async def test_records_from_before_the_chains_are_chained_by_the_upgrade(
         database: str) -> None:
-    await _migrate_until(database, "0022_users_and_tokens")
+    await migrate_until(database, "0022_users_and_tokens")
     conn = await asyncpg.connect(database)
     try:
         for n in range(3):

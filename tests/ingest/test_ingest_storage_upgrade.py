@@ -10,12 +10,13 @@ from datetime import timedelta
 import asyncpg
 import pytest
 from ingest_support import INVENTORY, T0, envelope, event, msg, reading, state, status_msg
+from migrate_support import migrate_until
 from timescale_support import timescale_server, ts_database  # noqa: F401 (fixtures)
 
 from indicators.availability_load import load_availability
 from indicators.load import compute_indicators
 from ingest.messages import Received
-from ingest.schema.migrate import PLAIN_DIR, TIME_SERIES, discover, migrate
+from ingest.schema.migrate import TIME_SERIES, migrate
 from ingest.writer import write_batch
 from inventory import import_inventory, parse_inventory
 from scg.localsvc import PostgresCluster
@@ -80,29 +81,13 @@ async def _derived(conn: asyncpg.Connection) -> dict[str, list[tuple[object, ...
             for table, key in DERIVED.items()}
 
 
-async def _migrate_until(dsn: str, last: str) -> None:
-    """Apply the plain migrations up to `last`, as an older scg would have."""
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute("CREATE TABLE schema_migrations (name text PRIMARY KEY, "
-                           "checksum text NOT NULL, applied_at timestamptz NOT NULL "
-                           "DEFAULT now())")
-        for m in discover(PLAIN_DIR):
-            if m.name > last:
-                break
-            async with conn.transaction():
-                await conn.execute(m.sql)
-                await conn.execute("INSERT INTO schema_migrations VALUES ($1, $2)", m.name,
-                                   m.checksum)
-    finally:
-        await conn.close()
 
 
 async def test_an_older_populated_database_gets_its_latest_values_and_rollups_from_history(
         loaded: str, pg_cluster: PostgresCluster) -> None:
     reference = await asyncpg.connect(loaded)
     old_dsn = pg_cluster.create_database("t_upgrade_older_populated")
-    await _migrate_until(old_dsn, "0010_dead_letter_details")
+    await migrate_until(old_dsn, "0010_dead_letter_details")
     old = await asyncpg.connect(old_dsn)
     try:
         await write_batch(reference, _history())
