@@ -97,6 +97,12 @@ _FAILURES: tuple[tuple[tuple[str, ...], str], ...] = (
      "current and signed by the CA the broker trusts (its cafile)"),
     (("WRONG_VERSION_NUMBER",),
      "the broker's port does not speak TLS ({detail}): use its TLS listener's port"),
+    # A broker that refuses a client certificate under TLS 1.3 sends its alert after the
+    # handshake; when it closes before the alert is read, all the client sees is an EOF.
+    (("EOF OCCURRED IN VIOLATION OF PROTOCOL", "UNEXPECTED_EOF"),
+     "the broker closed the TLS connection without saying why ({detail}): if it asks for "
+     "client certificates, {cert_file} must be current and signed by the CA the broker "
+     "trusts (its cafile); the broker's log names the cause"),
 )
 
 

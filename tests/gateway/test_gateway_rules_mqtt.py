@@ -116,7 +116,7 @@ async def test_an_ebike_holds_the_lift_door_within_a_second_and_releases_it_when
                          "latency_ms": latency_ms}
     assert (release.device, release.active) == (LIFT, False)
     assert release.data["reason"] == "ebike_left"
-    assert 0 < release.data["held_s"] < 5
+    assert 0 <= release.data["held_s"] < 5  # 0.0 when the release came within 0.5 ms
     assert events(collector, "ebike_lockout_failed") == []
     print(f"\nuplink up: door held {held_after * 1000:.0f} ms after the first detection; "
           f"the rule measured {latency_ms} ms to the controller's status")
@@ -138,6 +138,8 @@ async def test_the_lockout_works_with_the_uplink_down_and_its_events_arrive_when
     hold, release = events(collector)
     assert (hold.active, hold.data["latency_ms"]) == (True, latency_ms)
     assert (release.active, release.data["reason"]) == (False, "ebike_left")
-    assert release.time > hold.time
+    # Times go to the wire in milliseconds: a release seen within a millisecond of the
+    # hold (loopback MQTT is that fast) carries the same time; the order is the spool's.
+    assert release.time >= hold.time
     print(f"\nuplink down: door held {held_after * 1000:.0f} ms after the first detection; "
           f"the rule measured {latency_ms} ms")

@@ -173,6 +173,33 @@ async def test_graceful_stop_publishes_a_retained_offline_status(
     spool.close()
 
 
+async def test_a_new_reason_during_an_outage_is_logged_once(
+        broker: Mosquitto, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The installer who fixes one thing sees the next: refused connections while the
+    broker is stopped, then, once it runs, its refusal of a wrong password; each said once
+    however many attempts fail for it."""
+    caplog.set_level(logging.INFO, logger="gateway.uplink")
+    await asyncio.to_thread(broker.stop)
+    spool = Spool(tmp_path / "s.sqlite", 1 << 20)
+    settings = UplinkConfig(host="127.0.0.1", port=broker.port, client_id="scg-gw-demo-gw1",
+                            username="demo/gw1", password="not-its-password",
+                            reconnect_min=0.05, reconnect_max=0.2, publish_timeout=5)
+    uplink = Uplink(settings, "demo", "gw1", spool)
+    async with running(uplink):
+        await wait_until(lambda: uplink._attempts >= 3, what="refused connections")
+        await asyncio.to_thread(broker.start)
+        seen = uplink._attempts
+        await wait_until(lambda: uplink._attempts >= seen + 4, what="refused logins")
+    messages = [r.getMessage() for r in caplog.records if r.name == "gateway.uplink"
+                and r.levelno >= logging.WARNING]
+    assert len(messages) == 2, messages
+    assert messages[0].startswith(f"uplink to 127.0.0.1:{broker.port} is down: [Errno 111] "
+                                  "Connection refused; retrying with backoff")
+    assert messages[1].startswith(f"uplink to 127.0.0.1:{broker.port} is still down, now: "
+                                  "the broker refused the login of user 'demo/gw1' (")
+    spool.close()
+
+
 async def test_an_outage_is_logged_once_not_per_attempt(
         broker: Mosquitto, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="gateway.uplink")
