@@ -8,9 +8,9 @@ An envelope is one JSON object per MQTT message:
 Decoding separates two kinds of badness. A fault in the envelope itself (not JSON,
 nested too deep, unknown version, oversize, topic naming another community or gateway)
 rejects the whole message with `EnvelopeError`. A fault in one item (missing field, time
-far in the future or outside the calendar, a number that is not finite) rejects only that
-item: the valid neighbours are kept, and the rejects come back with their index and reason
-so the receiver can dead-letter them. No input makes the decoders raise anything else:
+far in the future, before 2000 or outside the calendar, a number that is not finite)
+rejects only that item: the valid neighbours are kept, and the rejects come back with their
+index and reason so the receiver can dead-letter them. No input makes the decoders raise anything else:
 what they accept, `encode` can write back.
 """
 
@@ -66,6 +66,10 @@ class Limits:
     max_bytes: int = 1_048_576
     max_items: int = 10_000
     max_future: timedelta = timedelta(minutes=5)
+    #: Item times before this are a clock that was never set (1970-01-01 after a reset, or
+    #: year 1), not a measurement; the local-day arithmetic of energy counters also needs
+    #: the day before a time to exist.
+    earliest: datetime = datetime(2000, 1, 1, tzinfo=UTC)
     max_id_length: int = 128
     max_depth: int = 32
 
@@ -208,6 +212,10 @@ def decode(payload: bytes, *, topic: Topic | None = None, now: datetime | None =
             if t > horizon:
                 raise ValueError(f"time {format_time(t)} is more than "
                                  f"{limits.max_future} in the future; check the device clock")
+            if t < limits.earliest:
+                raise ValueError(f"time {format_time(t)} is before "
+                                 f"{format_time(limits.earliest)}, so no measurement; check "
+                                 "the device clock (one never set often reads 1970-01-01)")
         except ValueError as exc:
             rejected.append(ItemRejection(index, f"item {index}: {exc}", raw))
             continue

@@ -188,7 +188,19 @@ def test_times_before_year_1000_are_written_with_four_digit_years() -> None:
     t = datetime(1, 1, 1, 0, 0, 0, 5000, tzinfo=UTC)
     assert format_time(t) == "0001-01-01T00:00:00.005Z"
     env = Envelope("demo", "gw1", 1, t, (Reading("d", "m", datetime(999, 6, 1, tzinfo=UTC), 1.0),))
-    assert decode(encode(env), topic=TOPIC, now=NOW).envelope == env
+    anytime = Limits(earliest=datetime(1, 1, 1, tzinfo=UTC))
+    assert decode(encode(env), topic=TOPIC, now=NOW, limits=anytime).envelope == env
+
+
+@pytest.mark.parametrize("time", ["1970-01-01T00:00:00Z", "0001-01-01T00:00:00Z",
+                                  "1999-12-31T23:59:59.999Z"])
+def test_an_item_time_before_2000_rejects_only_that_item(time: str) -> None:
+    """A clock never set is no measurement; and year 1 has no local day before it."""
+    item = json.dumps(GOOD | {"time": time})
+    shown = time if "." in time else time.replace("Z", ".000Z")
+    assert rejected_alone(with_item(item)).endswith(
+        f"time {shown} is before 2000-01-01T00:00:00.000Z, so no measurement; check the "
+        "device clock (one never set often reads 1970-01-01)")
 
 
 def test_an_id_with_a_trailing_newline_is_not_an_id() -> None:

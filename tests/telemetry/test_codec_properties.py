@@ -20,6 +20,7 @@ from telemetry import (
     Event,
     GatewayStatus,
     Item,
+    Limits,
     Probe,
     Reading,
     Severity,
@@ -220,7 +221,8 @@ items: st.SearchStrategy[Item] = st.one_of(
 def test_every_valid_envelope_survives_a_round_trip(items_: list[Item], seq: int,
                                                     sent_at: datetime) -> None:
     env = Envelope("demo", "gw1", seq, sent_at, tuple(items_))
-    decoded = decode(encode(env), topic=TOPIC, now=datetime(9999, 12, 31, 23, 0, tzinfo=UTC))
+    decoded = decode(encode(env), topic=TOPIC, now=datetime(9999, 12, 31, 23, 0, tzinfo=UTC),
+                     limits=Limits(earliest=datetime(1, 1, 1, tzinfo=UTC)))
     assert decoded.rejected == ()
     assert decoded.envelope == env
 
