@@ -68,7 +68,7 @@ class Uplink:
                         for s in ("telemetry", "events", "state", "meta")}
         self._connected = False
         self._down_since: float | None = None
-        self._down_reason = ""
+        self._down_reasons: set[str] = set()
         self._session_start: float | None = None
         self._attempts = 0
         self._paho_lines = PahoLines()
@@ -107,14 +107,17 @@ class Uplink:
                 backoff.reset()
             delay = backoff.next()
             self._attempts += 1
-            previous, self._down_reason = self._down_reason, reason
             if self._down_since is None:
                 self._down_since = loop.time()
+                self._down_reasons = {reason}
                 log.warning("uplink to %s is down: %s; retrying with backoff from %g s up to "
                             "%g s, items wait in the spool", self.endpoint, reason,
                             self.settings.reconnect_min, self.settings.reconnect_max)
-            elif reason != previous:  # the installer's fix may have changed it
-                log.warning("uplink to %s is still down, now: %s", self.endpoint, reason)
+            elif reason not in self._down_reasons:
+                # Each new reason once (the installer's fix may have changed it; an outage
+                # usually goes from "connection lost" to "refused"): one warning an outage.
+                self._down_reasons.add(reason)
+                log.info("uplink to %s is still down, now: %s", self.endpoint, reason)
             else:
                 log.debug("uplink to %s: attempt %d failed: %s; next in %.2f s",
                           self.endpoint, self._attempts, reason, delay)
