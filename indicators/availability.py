@@ -4,8 +4,10 @@
 Observed time is the window less the time the device's gateway was offline (its last will
 stood): an edge box losing its uplink says nothing about the camera, so that time is
 neither online nor offline and is shown apart. Within observed time, `online` and
-`degraded` count as online (the device answered its gateway; see `states.ANSWERING`);
-`offline`, `unknown` and time before the device's first report count as not online.
+`degraded` count as online (the device answered its gateway; see `states.ANSWERING`),
+except degraded time in which a camera refused our credentials (`refused_s`), as the live
+rate judges it; `offline`, `unknown` and time before the device's first report count as
+not online.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ class DeviceAvailability:
     offline_s: float = 0.0
     unknown_s: float = 0.0
     gateway_offline_s: float = 0.0
+    #: Of `degraded_s`, the seconds it refused our credentials (cameras): not networked.
+    refused_s: float = 0.0
 
     @property
     def observed_s(self) -> float:
@@ -45,6 +49,11 @@ class DeviceAvailability:
     @property
     def answering_s(self) -> float:
         return self.online_s + self.degraded_s
+
+    @property
+    def networked_s(self) -> float:
+        """Answering and letting us in."""
+        return round(max(0.0, self.answering_s - self.refused_s), 3)  # wire times: ms
 
     @property
     def unreported_s(self) -> float:
@@ -63,20 +72,21 @@ def networked_time_rate(devices: Sequence[DeviceAvailability], as_of: datetime,
     """
     span = Window.ending(as_of, window)
     ordered = sorted(devices, key=lambda d: d.device)
-    never_online = [d.device for d in ordered if d.observed_s > 0 and d.answering_s == 0]
+    never_online = [d.device for d in ordered if d.observed_s > 0 and d.networked_s == 0]
     unobserved = [d.device for d in ordered if d.observed_s <= 0]
     return IndicatorResult(
         id=INDICATOR_ID,
-        numerator=sum(d.answering_s for d in ordered),
+        numerator=sum(d.networked_s for d in ordered),
         denominator=sum(max(0.0, d.observed_s) for d in ordered),
         as_of=as_of, window=span, thresholds=thresholds or thresholds_for(LIVE_ID),
-        numerator_devices=tuple(d.device for d in ordered if d.answering_s > 0),
+        numerator_devices=tuple(d.device for d in ordered if d.networked_s > 0),
         denominator_devices=tuple(d.device for d in ordered if d.observed_s > 0),
         breakdown={"never_online": tuple(never_online), "gateway_offline": tuple(unobserved)},
         unit="%",
         details={
             "gateway_offline_s": sum(d.gateway_offline_s for d in ordered),
             "devices": {d.device: {"online_s": d.online_s, "degraded_s": d.degraded_s,
+                                   "refused_s": d.refused_s,
                                    "offline_s": d.offline_s, "unknown_s": d.unknown_s,
                                    "unreported_s": d.unreported_s,
                                    "gateway_offline_s": d.gateway_offline_s,

@@ -6,16 +6,20 @@ rollup table on plain PostgreSQL, a continuous aggregate on TimescaleDB; same co
 the partial hours at either end from `device_state_intervals`, and the time after each
 device's latest state change (not yet an interval) from `device_status`. The time each
 device's gateway was offline (`gateway_status_changes`: from a last will to the next
-birth) is then taken out of the state seconds and reported apart.
+birth) is then taken out of the state seconds and reported apart. For the cameras, the
+degraded time in which they refused our credentials is found apart (access_spans.py): it
+answered the gateway but is not networked.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from indicators.access_spans import clipped_to_gateways, refused_spans
 from indicators.availability import (
     AVAILABILITY_WINDOW,
     DeviceAvailability,
@@ -163,4 +167,23 @@ async def video_networked_time_rate(conn: Connection, community: str, as_of: dat
            WHERE d.community = $1 AND d.kind = 'camera' AND d.key_position IS NOT NULL""",
         community)}
     devices = await load_availability(conn, community, gateway_of, as_of, span)
-    return networked_time_rate(devices, as_of, span)
+    refused = await refused_seconds(conn, community, gateway_of, as_of - span, as_of)
+    return networked_time_rate(
+        [replace(d, refused_s=min(d.degraded_s, refused.get(d.device, 0.0))) for d in devices],
+        as_of, span)
+
+
+async def refused_seconds(conn: Connection, community: str,
+                          gateway_of: Mapping[str, str | None], start: datetime,
+                          end: datetime) -> dict[str, float]:
+    """device -> its `degraded` seconds in [start, end), outside its gateway's offline
+    time, during which it refused our credentials (indicators/access_spans.py)."""
+    spans = await refused_spans(conn, community, sorted(gateway_of), start, end)
+    if not spans:
+        return {}
+    offline = await gateway_offline_spans(
+        conn, community, sorted({g for d in spans if (g := gateway_of.get(d))}), start, end)
+    out: dict[str, float] = defaultdict(float)
+    for device, a, b in clipped_to_gateways(spans, gateway_of, offline):
+        out[device] += (b - a).total_seconds()
+    return dict(out)

@@ -18,7 +18,7 @@ from ingest.messages import Received
 from ingest.schema.migrate import migrate
 from ingest.writer import write_batch
 from inventory import import_inventory, parse_inventory
-from telemetry import DeviceState
+from telemetry import DeviceState, Probe
 
 pytestmark = pytest.mark.integration
 
@@ -87,12 +87,14 @@ def _expected() -> dict[str, object]:
         "gateway_offline_s": 1.5 * hour,
         "devices": {
             "cam-a": {"online_s": 19.75 * hour, "degraded_s": 0.75 * hour,
-                      "offline_s": 2 * hour, "unknown_s": 0.0, "unreported_s": 0.0,
+                      "refused_s": 0.0, "offline_s": 2 * hour, "unknown_s": 0.0, "unreported_s": 0.0,
                       "gateway_offline_s": 1.5 * hour, "observed_s": 22.5 * hour},
-            "cam-b": {"online_s": 12.5 * hour, "degraded_s": 0.0, "offline_s": 0.0,
+            "cam-b": {"online_s": 12.5 * hour, "degraded_s": 0.0, "refused_s": 0.0,
+                      "offline_s": 0.0,
                       "unknown_s": 0.0, "unreported_s": 11.5 * hour,
                       "gateway_offline_s": 0.0, "observed_s": 24 * hour},
-            "cam-c": {"online_s": 0.0, "degraded_s": 0.0, "offline_s": 0.0,
+            "cam-c": {"online_s": 0.0, "degraded_s": 0.0, "refused_s": 0.0,
+                      "offline_s": 0.0,
                       "unknown_s": 0.0, "unreported_s": 24 * hour,
                       "gateway_offline_s": 0.0, "observed_s": 24 * hour},
         },
@@ -116,6 +118,43 @@ async def test_the_same_history_in_order_gives_the_same_figures(
     await _load(conn, [batches[2] + batches[0], batches[1]])
     result = await video_networked_time_rate(conn, "av", AS_OF, WINDOW)
     assert _figures(result) == _expected()
+
+
+REFUSED = ("wrong credentials: camera answered NotAuthorized (user 'admin'); check "
+           "options.username/password of cam-b against the camera")
+
+
+def _probe(seq: int, *probes: tuple[timedelta, str]) -> Received:
+    items = [Probe("cam-a", T0 + at, check == "ok", check, {"check": check})
+             for at, check in probes]
+    return msg(envelope(seq, items, community="av", gateway="av-gw1", sent_at=T0),
+               community="av", gateway="av-gw1", now=T0 + 30 * H)
+
+
+async def test_time_a_camera_refused_our_credentials_is_not_networked(
+        conn: asyncpg.Connection) -> None:
+    """As the live rate judges a moment: degraded with a refusal as its reason, or after an
+    `auth` probe until the next probe. cam-a: an auth probe at 10:30 inside its degraded
+    spell (10:15-11), an ok probe at 10:45, an auth probe at 20h while online (no effect).
+    cam-b: degraded 14h-16h for wrong credentials, its gateway offline 15h-15:30."""
+    await _load(conn, [*_history(), [
+        _probe(4, (10.5 * H, "auth"), (10.75 * H, "ok"), (20 * H, "auth")),
+        msg(envelope(2, [state("cam-b", DeviceState.DEGRADED, T0 + 14 * H, REFUSED),
+                         state("cam-b", DeviceState.ONLINE, T0 + 16 * H)],
+                     community="av", gateway="av-gw2", sent_at=T0),
+            community="av", gateway="av-gw2", now=T0 + 30 * H),
+        status_msg(False, community="av", gateway="av-gw2", t=T0 + 15 * H),
+        status_msg(True, community="av", gateway="av-gw2", t=T0 + 15.5 * H)]])
+    result = await video_networked_time_rate(conn, "av", AS_OF, WINDOW)
+    devices = result.details["devices"]
+    hour = 3600.0
+    assert {d: (v["degraded_s"], v["refused_s"]) for d, v in devices.items()} == {
+        "cam-a": (0.75 * hour, 0.25 * hour), "cam-b": (1.5 * hour, 1.5 * hour),
+        "cam-c": (0.0, 0.0)}
+    # cam-a 19.75 + 0.75 - 0.25 h; cam-b online 2 + 8.5 h, its refused 1.5 h not counted.
+    assert result.numerator == (20.25 + 10.5) * hour
+    assert result.denominator == (22.5 + 23.5 + 24) * hour
+    assert result.numerator_devices == ("cam-a", "cam-b")
 
 
 async def test_the_hourly_rollup_holds_each_hour_of_the_timeline(
