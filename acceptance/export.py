@@ -35,7 +35,7 @@ MEDIA_TYPES: Final = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "json": "application/json", "pdf": "application/pdf"}
 COLUMNS: Final = ("一级指标", "序号", "二级指标", "指标释义", "标准要求", "本社区完成情况",
-                  "判定", "测量值", "类型", "指标/申报项", "数据来源", "状态未知时")
+                  "判定", "测量值", "类型", "指标/申报项", "数据来源", "状态未知时", "备注")
 
 
 def _lines(text: str) -> Markup:
@@ -102,7 +102,8 @@ def render_html(report: AcceptanceReport, *, paged: bool = False,
         changes=report.changes_if_online, verdict_words=VERDICT_WORDS,
         source_words=SOURCE_WORDS,
         indicator_names=INDICATOR_NAMES, item_names=_item_names(report),
-        spans=group_spans(report), rest=_rest, entered_on=_entered_on, other_notes=notes,
+        spans=group_spans(report), rest=_rest, entered_on=_entered_on, remarks=remarks,
+        other_notes=notes,
         as_of=when(report, "as_of"), generated=when(report, "generated"), paged=paged,
         chrome=chrome)
 
@@ -124,6 +125,15 @@ def _unknown(row: RowReport) -> str:
     if row.changes_if_online and row.verdict_if_online is not None:
         listed += f"；若在线可能为{VERDICT_WORDS[row.verdict_if_online]}"
     return listed
+
+
+def remarks(row: RowReport) -> str:
+    """The row's notes as the HTML report prints them under its text."""
+    out = "".join(f"{note}。" for note in row.notes)
+    if row.ignored_declaration:
+        out += (f"本行由{SOURCE_WORDS[row.row.kind]}判定，已忽略对本行的申报"
+                f"（{row.ignored_declaration['entered_by']}）。")
+    return out
 
 
 def figure_cell(row: RowReport) -> str:
@@ -161,7 +171,7 @@ def table_rows(report: AcceptanceReport) -> list[list[Any]]:
         name = f"{r.row.code} {r.row.name}" if r.row.code else r.row.name
         out.append([r.row.group, r.row.number, name, r.row.definition, r.row.requirement,
                     r.text, r.verdict_word, figure_cell(r), SOURCE_WORDS[r.row.kind],
-                    _what(r), _sources(r), _unknown(r)])
+                    _what(r), _sources(r), _unknown(r), remarks(r)])
     return out
 
 

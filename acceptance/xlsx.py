@@ -11,7 +11,7 @@ from acceptance.export import COLUMNS, group_spans, summary, table_rows, when
 from acceptance.report import OVERALL_WORDS, AcceptanceReport
 
 #: Column widths in characters, in COLUMNS order.
-WIDTHS: Final = (10, 6, 14, 36, 40, 60, 8, 16, 9, 26, 40, 24)
+WIDTHS: Final = (10, 6, 14, 36, 40, 60, 8, 16, 9, 26, 40, 24, 40)
 VERDICT_FILLS: Final = {"达标": "DDF2E2", "未达标": "F9D9D6", "无数据": "FFF1CC",
                         "未判定": "E6E6E6"}
 #: Rows above the table: title, data time and verdict, header.

@@ -77,7 +77,7 @@ def test_xlsx_has_a_title_merged_groups_numeric_numbers_and_a_summary_sheet(
     merged = {str(r) for r in sheet.merged_cells.ranges}
     # Title and data-time rows across the table; 一级指标 over each group's rows:
     # 基础设施 1-8, 社区服务 9-13, 社区安全 14-20, 社区治理 21-23, 保障措施 24-26, 创新 27-28.
-    assert merged == {"A1:L1", "A2:L2", "A4:A11", "A12:A16", "A17:A23", "A24:A26",
+    assert merged == {"A1:M1", "A2:M2", "A4:A11", "A12:A16", "A17:A23", "A24:A26",
                       "A27:A29", "A30:A31"}
     assert sheet["A12"].value == "社区服务" and sheet["A13"].value is None
     assert sheet.freeze_panes == "A4" and sheet.print_title_rows == "$3:$3"

@@ -4,6 +4,8 @@ change, and a report as of a past time from the indicator history."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
 
 import asyncpg
@@ -20,6 +22,9 @@ from acceptance_support import (
 )
 from ingest_support import status_msg
 
+from openpyxl import load_workbook
+
+from acceptance.export import COLUMNS, export
 from acceptance.report import ReportError, build_report
 from ingest.writer import write_batch
 from inventory import import_inventory, parse_inventory
@@ -116,6 +121,12 @@ async def test_a_declared_rate_below_its_threshold_fails_by_how_much(
         "未达标。家庭千兆光纤网络覆盖率为71.4%，低于80%的要求8.6个百分点，其中具备千兆接入能力"
         "的家庭数300户，社区家庭总数420户。")
     assert rows["growth-01"].notes == ("申报的社区家庭总数420户与社区登记的家庭总数400户不一致",)
+    # CSV and XLSX carry the notes in 备注, as the HTML prints them under the text.
+    table = list(csv.reader(io.StringIO(export(report, "csv").decode("utf-8-sig"))))
+    sheet = load_workbook(io.BytesIO(export(report, "xlsx")))["验收表"]
+    remark = "申报的社区家庭总数420户与社区登记的家庭总数400户不一致。"
+    assert table[1][COLUMNS.index("备注")] == remark
+    assert sheet.cell(row=4, column=COLUMNS.index("备注") + 1).value == remark
     assert rows["growth-25"].text == ("未达标。本年度开展的智慧社区宣传普及活动次数1次"
                                       "（要求不少于2次）。")
     # An entry lacking a value and its evidence is not judged, and the text says why in
