@@ -10,8 +10,8 @@ nested too deep, unknown version, oversize, topic naming another community or ga
 rejects the whole message with `EnvelopeError`. A fault in one item (missing field, time
 far in the future, before 2000 or outside the calendar, a number that is not finite)
 rejects only that item: the valid neighbours are kept, and the rejects come back with their
-index and reason so the receiver can dead-letter them. No input makes the decoders raise anything else:
-what they accept, `encode` can write back.
+index and reason so the receiver can dead-letter them. No input makes the decoders raise
+anything else: what they accept, `encode` can write back.
 """
 
 from __future__ import annotations

@@ -21,7 +21,6 @@ from acceptance_support import (
     qingzhou_declarations,
 )
 from ingest_support import status_msg
-
 from openpyxl import load_workbook
 
 from acceptance.export import COLUMNS, export

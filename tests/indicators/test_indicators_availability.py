@@ -87,7 +87,8 @@ def _expected() -> dict[str, object]:
         "gateway_offline_s": 1.5 * hour,
         "devices": {
             "cam-a": {"online_s": 19.75 * hour, "degraded_s": 0.75 * hour,
-                      "refused_s": 0.0, "offline_s": 2 * hour, "unknown_s": 0.0, "unreported_s": 0.0,
+                      "refused_s": 0.0, "offline_s": 2 * hour, "unknown_s": 0.0,
+                      "unreported_s": 0.0,
                       "gateway_offline_s": 1.5 * hour, "observed_s": 22.5 * hour},
             "cam-b": {"online_s": 12.5 * hour, "degraded_s": 0.0, "refused_s": 0.0,
                       "offline_s": 0.0,
