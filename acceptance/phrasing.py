@@ -61,6 +61,8 @@ REASON_WORDS: Final[dict[str, str]] = {
     "elevators_not_registered": "登记有电梯但未登记电梯设备",
     "no_rated_power": "未登记额定功率", "no_burn_hours": "未登记每日亮灯时长",
     "not_metered": "统计期内无电量读数", "metered_too_short": "电量读数不足一天",
+    "never_online": "统计窗口内从未联网（含拒绝平台凭据）",
+    "gateway_offline": "网关离线、统计窗口内未能观测",
 }
 #: Reasons that only mean "not in this figure" (or, for the unregistered ones, are said
 #: apart from the shortfall).

@@ -76,8 +76,8 @@ def networked_time_rate(devices: Sequence[DeviceAvailability], as_of: datetime,
     unobserved = [d.device for d in ordered if d.observed_s <= 0]
     return IndicatorResult(
         id=INDICATOR_ID,
-        numerator=sum(d.networked_s for d in ordered),
-        denominator=sum(max(0.0, d.observed_s) for d in ordered),
+        numerator=round(sum(d.networked_s for d in ordered), 3),
+        denominator=round(sum(max(0.0, d.observed_s) for d in ordered), 3),
         as_of=as_of, window=span, thresholds=thresholds or thresholds_for(LIVE_ID),
         numerator_devices=tuple(d.device for d in ordered if d.networked_s > 0),
         denominator_devices=tuple(d.device for d in ordered if d.observed_s > 0),
