@@ -67,10 +67,12 @@ class Demo:
         return f"postgresql://scg_app:{password}@127.0.0.1:{port}/scg"
 
     def add_user(self, name: str, role: str) -> None:
-        subprocess.run([sys.executable, "-m", "scg.cli", "user", "add", name, "--role", role,
-                        "--password-stdin"], input=PASSWORD + "\n", text=True, check=True,
-                       capture_output=True, timeout=60,
-                       env={**os.environ, "SCG_DATABASE_URL": self.database_url()})
+        done = subprocess.run([sys.executable, "-m", "scg.cli", "user", "add", name, "--role",
+                               role, "--password-stdin"], input=PASSWORD + "\n", text=True,
+                              capture_output=True, timeout=60,
+                              env={**os.environ, "SCG_DATABASE_URL": self.database_url()})
+        assert done.returncode == 0, (f"scg user add {name} exited {done.returncode}: "
+                                      f"{done.stderr or done.stdout}")
 
     def get(self, path: str, user: str = "admin", **params: Any) -> httpx.Response:
         """GET `path` as `user`, with a bearer token."""

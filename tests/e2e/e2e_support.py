@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import yaml
 
 from scg.camera_plan import START_FAULTS, START_TAMPER
 from scg.field_plan import FieldPlan
@@ -271,7 +272,12 @@ def start_community(root: Path, scenario: CommunityScenario) -> Iterator[Communi
         community.headers = {"Authorization": "Bearer " + stack.run(
             "user", "token", "e2e-admin", "--expires", "1d").strip()}
         stack.start("gateway", "gateway", "run", "--config", str(gateway_config))
-        stack.wait_for_log("gateway", "connected", timeout=30)
+        stack.wait_for_log("gateway", "uplink connected", timeout=30)
+        if "mqtt" in (yaml.safe_load(gateway_config.read_text()).get("drivers") or {}):
+            # What devices publish before the driver subscribed is lost, as with any
+            # non-retained MQTT message: tests that publish at once need it subscribed.
+            stack.wait_for_log("gateway", "mqtt driver: connected to device broker",
+                               timeout=30)
         if scenario.safety is not None:
             community.safety = SafetyThread(scenario.safety, devices)
         yield community

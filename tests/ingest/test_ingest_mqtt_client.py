@@ -151,6 +151,8 @@ class _Receiver:
         self.client.on_connect = lambda c, *a: c.subscribe(
             UPLINK_FILTER, options=SubscribeOptions(qos=1))
         self.client.on_subscribe = lambda *a: subscribed.set()
+        self.flushed = threading.Event()
+        self.client.on_unsubscribe = lambda *a: self.flushed.set()
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         props.SessionExpiryInterval = 600
         self.client.connect(broker.host, broker.port, clean_start=False, properties=props)
@@ -174,6 +176,13 @@ class _Receiver:
     def close(self) -> None:
         if self.client.is_connected():
             assert self.client.wait_written(10), "PUBACKs still queued after 10 s"
+            # The broker handles a connection's packets in order: once it answers this
+            # UNSUBSCRIBE it has applied the PUBACKs before it. Without that, the next
+            # connection with the same client id can take the session over while the
+            # broker has not yet read them, and it redelivers what was acknowledged.
+            self.flushed.clear()
+            self.client.unsubscribe("scg-test/flush")
+            assert self.flushed.wait(10), "no UNSUBACK within 10 s"
             self.client.disconnect()
         self.client.loop_stop()
 
