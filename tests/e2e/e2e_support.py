@@ -48,6 +48,27 @@ def wait_until(cond: Callable[[], T], what: str, timeout: float = 30.0,
     raise AssertionError(f"timed out after {timeout} s waiting for {what}; last value {last!r}")
 
 
+def wait_progressing(cond: Callable[[], object], progress: Callable[[], object], what: str,
+                     stall: float = 20.0, limit: float = 300.0, interval: float = 0.5) -> None:
+    """Poll `cond` until it holds, for as long as `progress()` keeps changing: work whose
+    pace depends on the machine's load gets the time it needs, while work that is stuck
+    fails after `stall` seconds without change (and anything after `limit` seconds)."""
+    start = moved = time.monotonic()
+    seen = progress()
+    while not cond():
+        now = time.monotonic()
+        current = progress()
+        if current != seen:
+            seen, moved = current, now
+        elif now - moved > stall:
+            raise AssertionError(f"no progress for {stall} s waiting for {what}; progress "
+                                 f"stuck at {current!r}")
+        if now - start > limit:
+            raise AssertionError(f"timed out after {limit} s waiting for {what}; progress "
+                                 f"at {current!r}")
+        time.sleep(interval)
+
+
 class LoopThread:
     """An event loop on a thread of its own, for simulators steered from synchronous tests."""
 
