@@ -105,6 +105,18 @@ class SpoolFile:
             return [json.loads(body) for (body,) in db.execute("SELECT body FROM items "
                                                                "ORDER BY id")]
 
+    def oldest_waiting_light_reading(self) -> dict[str, Any] | None:
+        """The oldest light reading not yet put in an envelope: those in an envelope sent
+        before the outage (not acknowledged) stay to be sent again under their seq, and
+        only waiting items can be dropped."""
+        with contextlib.closing(self._connect()) as db:
+            for (body,) in db.execute("SELECT body FROM items WHERE seq IS NULL AND "
+                                      "kind = 'reading' ORDER BY id"):
+                item: dict[str, Any] = json.loads(body)
+                if item["device"].startswith("light-"):
+                    return item
+        return None
+
     def dropped(self) -> dict[str, int]:
         with contextlib.closing(self._connect()) as db:
             return {name.removeprefix("dropped."): int(value) for name, value in db.execute(
