@@ -19,7 +19,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from indicators.access_spans import clipped_to_gateways, refused_spans
+from indicators.access_spans import Span, clipped_to_gateways, refused_spans
 from indicators.availability import (
     AVAILABILITY_WINDOW,
     DeviceAvailability,
@@ -30,7 +30,6 @@ from indicators.model import IndicatorResult
 Connection = Any  # asyncpg.Connection; asyncpg ships no type information
 STATES = ("online", "degraded", "offline", "unknown")
 _HOUR = timedelta(hours=1)
-Span = tuple[datetime, datetime]
 
 
 def _floor_hour(t: datetime) -> datetime:
