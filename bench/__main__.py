@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench import audit, camera_probe, county, ingest, modbus_poll
+from bench import audit, camera_probe, county, ingest, modbus_bus, modbus_poll
 
 #: name -> (main(argv) -> exit code, argv for --quick)
 BENCHMARKS: dict[str, tuple[Callable[[list[str]], int], list[str]]] = {
@@ -17,6 +17,7 @@ BENCHMARKS: dict[str, tuple[Callable[[list[str]], int], list[str]]] = {
     "camera_probe": (camera_probe.main, ["--cameras", "50", "--rounds", "1"]),
     "county": (county.main, ["--quick"]),
     "ingest": (ingest.main, ["--quick"]),
+    "modbus_bus": (modbus_bus.main, ["--seconds", "2"]),
     "modbus_poll": (modbus_poll.main, ["--endpoints", "2", "--units", "50", "--seconds", "2"]),
 }
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 from collections.abc import AsyncIterator
+from itertools import pairwise
 
 import pytest
 from modbus_support import TimedSink, eventually, make_driver, running, spec, tcp_link
@@ -16,10 +17,6 @@ from simulators.modbus import EastronSdm120, SerialBus, TcpEndpoint
 
 PERIOD = 0.3
 TIMEOUT = 0.15
-#: While the dead unit holds the bus for one timeout, the live meters that fall due queue up
-#: (9 meters x 0.15/0.3 = 4.5 polls of 3 requests, ~2 ms each on this bus): draining them
-#: takes ~30 ms on top of the timeout itself, plus event-loop scheduling.
-SLACK = 0.06
 
 
 def bus_link(bus: SerialBus) -> dict[str, object]:
@@ -49,23 +46,30 @@ async def test_a_dead_unit_never_delays_live_neighbours_beyond_one_timeout(
             back_after = sink.ok_times("m5")[0] - revived
 
     assert retries >= 3, "the dead unit must have been retried (and cost a timeout) meanwhile"
-    dead = [o for o in sink.observations if o.device == "m5" and o.outcome is Outcome.FAILED]
+    dead = [(t, o) for t, o in sink.timed if o.device == "m5" and o.outcome is Outcome.FAILED]
     assert dead and all("device m5 (unit 5 on link bus): no answer within 0.15 s to the read "
-                        "of input registers 0x0000..0x0001 (fc 4)" in o.reason for o in dead)
-    intervals = {u: [b - a for a, b in zip(sink.ok_times(f"m{u}"),
-                                           sink.ok_times(f"m{u}")[1:], strict=False)]
-                 for u in live}
-    worst = max(max(v) for v in intervals.values())
-    mean = statistics.mean(x for v in intervals.values() for x in v)
+                        "of input registers 0x0000..0x0001 (fc 4)" in o.reason for _, o in dead)
+    assert all(o.outcome is Outcome.OK for o in sink.observations if o.device != "m5")
+    # Judged by order, not by the clock: a live meter's poll waits behind at most one
+    # timeout of the dead unit, i.e. between two good polls of a live meter at most one
+    # time-out of m5 ends. Two would mean the dead unit held the bus twice in one period.
+    # Its attempts back off 0.3 s, then 0.6 s apart: counted from the second one, two ends in
+    # one gap need a live poll held up for a whole retry interval, not one timeout.
+    timeouts = [t for t, _ in dead if t < revived][1:]
+    behind = {u: max(sum(a < t <= b for t in timeouts)
+                     for a, b in pairwise(sink.ok_times(f"m{u}")))
+              for u in live}
+    assert max(behind.values()) == 1, behind
+    # The revived unit answers at its next retry: at most the one attempt already in flight
+    # when it came back fails.
+    assert sum(t > revived for t, _ in dead) <= 1
+    intervals = [b - a for u in live for a, b in pairwise(sink.ok_times(f"m{u}"))]
     with capsys.disabled():
         print(f"\n[bus timing] 10 units over socat RS-485, unit 5 dead (retried {retries} "
               f"times); period {PERIOD} s, timeout {TIMEOUT} s: live poll interval mean "
-              f"{mean:.3f} s, worst {worst:.3f} s (limit period + timeout = "
-              f"{PERIOD + TIMEOUT:.3f} s); revived unit answered after {back_after:.2f} s")
-    assert all(o.outcome is Outcome.OK for o in sink.observations if o.device != "m5")
-    assert worst <= PERIOD + TIMEOUT + SLACK, intervals
-    assert mean == pytest.approx(PERIOD, abs=0.02)
-    assert back_after <= 0.6 + PERIOD + TIMEOUT + 0.2
+              f"{statistics.mean(intervals):.3f} s, worst {max(intervals):.3f} s; revived unit "
+              f"answered after {back_after:.2f} s (bench.modbus_bus judges these against "
+              f"their limits)")
 
 
 async def test_exception_and_garbage_units_are_degraded_with_the_reason_named() -> None:
