@@ -48,14 +48,26 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
     raise _Stop
 
 
-def _port_free(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) != 0
+def _listen(port: int) -> socket.socket | None:
+    """The API's socket, listening on 127.0.0.1:`port` from the first moment, None when the
+    port is taken. The API inherits it: binding only once everything else has started
+    would leave ten seconds in which any process's outgoing connection (its local port is
+    drawn from the same range as a free port's) can take the port."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError:
+        sock.close()
+        return None
+    sock.listen(128)
+    return sock
 
 
 def run_demo(args: argparse.Namespace) -> int:
     state = Path(args.state_dir).resolve()
-    if not _port_free(args.api_port):
+    listener = _listen(args.api_port)
+    if listener is None:
         print(f"scg demo: port {args.api_port} on 127.0.0.1 is in use; stop what uses it or "
               f"pass --api-port", file=sys.stderr)
         return 2
@@ -65,7 +77,7 @@ def run_demo(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _raise_stop)
     signal.signal(signal.SIGINT, _raise_stop)
     try:
-        token = _start(stack, args.api_port)
+        token = _start(stack, listener)
         _watch(stack, DutyOfficer(f"http://127.0.0.1:{args.api_port}", "demo", token=token))
     except _Stop:
         print("\nscg demo: stopping …", flush=True)
@@ -75,12 +87,14 @@ def run_demo(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         stack.stop_all()
+        listener.close()
     print("scg demo: every process it started has stopped.")
     return 0
 
 
-def _start(stack: Stack, api_port: int) -> str:
-    """Start everything; return the duty officer's API token."""
+def _start(stack: Stack, listener: socket.socket) -> str:
+    """Start everything, the API on `listener`; return the duty officer's API token."""
+    api_port = listener.getsockname()[1]
     demo = DemoPlan()
     plan, safety, field, scenario = demo.cameras, demo.safety, demo.field, demo.scenario
     folder = stack.state_dir / "community"
@@ -137,8 +151,8 @@ def _start(stack: Stack, api_port: int) -> str:
     stack.start("ingest", "ingest", "run", "--metrics-port", str(ingest_metrics),
                 env=stack.login_env())
     stack.wait_for_log("ingest", "subscribed")
-    stack.start("api", "api", "--host", "127.0.0.1", "--port", str(api_port))
-    stack.wait_for_port("api", api_port)
+    stack.start("api", "api", "--fd", str(listener.fileno()), pass_fds=(listener.fileno(),))
+    stack.wait_for_log("api", "Application startup complete")
     accounts = ensure_accounts(stack)
     stack.start("sim-lights", "sim", "lights", "--broker", f"{devices.host}:{devices.port}",
                 "--count", str(demo.live_controllers), "--period", str(scenario.period_s),

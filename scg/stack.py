@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from inventory.keyfile import init_key_file
@@ -173,10 +174,11 @@ class Stack:
         return proc.stdout
 
     def start(self, name: str, *args: str,
-              env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+              env: dict[str, str] | None = None,
+              pass_fds: Sequence[int] = ()) -> subprocess.Popen[bytes]:
         """Start a long-running scg command as child `name` (with `env` added to the
-        stack's environment); its output goes, through the stack, to logs/NAME.log
-        (rotated at `log_max_bytes`)."""
+        stack's environment, and descriptors `pass_fds` inherited); its output goes,
+        through the stack, to logs/NAME.log (rotated at `log_max_bytes`)."""
         if name in self.procs and self.procs[name].poll() is None:
             raise RuntimeError(f"{name} is already running")
         old = self.outputs.pop(name, None)
@@ -184,7 +186,8 @@ class Stack:
             old.close()
         output = ChildLog(self.log(name), max_bytes=self.log_max_bytes,
                           backups=self.log_backups)
-        proc = spawn(self.scg_command(*args), env={**self.env(), **(env or {})}, pipe=True)
+        proc = spawn(self.scg_command(*args), env={**self.env(), **(env or {})}, pipe=True,
+                     pass_fds=pass_fds)
         assert proc.stdout is not None
         output.note(f"scg {' '.join(args)} started as pid {proc.pid}")
         output.follow(proc.stdout, name)

@@ -30,6 +30,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     api.add_argument("--host", default="127.0.0.1", help="address to listen on "
                                                          "(default 127.0.0.1)")
     api.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    api.add_argument("--fd", type=int, default=None, metavar="N",
+                     help="serve on the listening socket inherited as descriptor N instead "
+                          "of binding --host/--port (`scg demo` binds its port before "
+                          "anything else starts, so that no other process can take it)")
     api.add_argument("--evidence-dir", default=os.environ.get("SCG_EVIDENCE_DIR"),
                      metavar="DIR",
                      help="where evidence files of declared values are stored, by SHA-256 "
@@ -80,7 +84,10 @@ def _api(args: argparse.Namespace) -> int:
         print(f"scg {args.command}: {exc}", file=sys.stderr)
         return 2
     # log_config=None: uvicorn's loggers go through the logging set up by `scg`.
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None)
+    if args.fd is not None:
+        uvicorn.run(app, fd=args.fd, log_config=None)
+    else:
+        uvicorn.run(app, host=args.host, port=args.port, log_config=None)
     return 0
 
 

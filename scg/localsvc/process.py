@@ -11,6 +11,7 @@ import contextlib
 import ctypes
 import os
 import pwd
+import random
 import signal
 import socket
 import subprocess
@@ -39,9 +40,11 @@ def _child_setup(user: str | None, death_signal: int) -> Callable[[], None]:
 
 def spawn(cmd: Sequence[str], *, log: Path | None = None, user: str | None = None,
           env: dict[str, str] | None = None, death_signal: int = signal.SIGTERM,
-          cwd: Path | None = None, pipe: bool = False) -> subprocess.Popen[bytes]:
+          cwd: Path | None = None, pipe: bool = False,
+          pass_fds: Sequence[int] = ()) -> subprocess.Popen[bytes]:
     """Start `cmd` as a child (as `user` if given) whose output goes to `log`, or with
-    `pipe` to the returned process's `stdout` (stderr merged), for the caller to copy."""
+    `pipe` to the returned process's `stdout` (stderr merged), for the caller to copy;
+    descriptors `pass_fds` stay open in the child under the same numbers."""
     if pipe:
         out: Any = subprocess.PIPE
     else:
@@ -50,6 +53,7 @@ def spawn(cmd: Sequence[str], *, log: Path | None = None, user: str | None = Non
         return subprocess.Popen(
             list(cmd), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env=env, cwd=cwd, preexec_fn=_child_setup(user, death_signal),
+            pass_fds=tuple(pass_fds),
             # A group of its own: Ctrl-C in the terminal reaches only the parent, which
             # then stops the children in order (ingest before the database it writes to).
             process_group=0,
@@ -82,11 +86,42 @@ def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: floa
         proc.wait(5)
 
 
+#: Ports this process has handed out: never the same one twice.
+_handed: set[int] = set()
+
+
+def _ephemeral_low() -> int:
+    """The first port of the range the kernel draws local ports from for outgoing
+    connections and `bind(port 0)` (32768 unless configured otherwise)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range", encoding="ascii") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago (another process may take it
-    before our server binds it: servers that cannot bind port 0 themselves retry with
-    another one, see `lost_port_race`)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+    """A TCP port on 127.0.0.1 that was free a moment ago, chosen at random below the
+    kernel's ephemeral range: an outgoing connection or a server binding port 0 (any
+    process's, at any moment) takes its local port from that range, so a port from it
+    could be gone by the time our server binds it. Another caller of this function may
+    still pick the same port (servers that cannot bind port 0 themselves retry with another
+    one, see `lost_port_race`)."""
+    high = _ephemeral_low()
+    low = max(1024, high // 2)
+    rng = random.SystemRandom()
+    for _ in range(100):
+        port = rng.randrange(low, high)
+        if port in _handed:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed.add(port)
+        return port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:  # that range is full
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 

@@ -126,3 +126,19 @@ def test_ingest_run_on_an_unmigrated_database_says_migrate_first(
     names = ", ".join(m.name for m in discover(PLAIN_DIR))
     assert (code, err) == (2, f"scg ingest: the database at {database} lacks migrations "
                               f"{names}; run `scg db migrate` first\n")
+
+
+def test_demo_on_a_taken_api_port_says_so_before_starting_anything(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        code, _, err = run(capsys, "demo", "--state-dir", str(tmp_path / "state"),
+                           "--api-port", str(port))
+    assert code == 2
+    assert err == (f"scg demo: port {port} on 127.0.0.1 is in use; stop what uses it or pass "
+                   "--api-port\n")
+    assert not (tmp_path / "state").exists(), "nothing was started"

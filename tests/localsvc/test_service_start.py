@@ -65,3 +65,14 @@ def test_mosquitto_moves_to_another_port_when_its_port_was_taken(
         assert broker.port != taken_port
         with socket.create_connection(("127.0.0.1", broker.port), timeout=2):
             pass
+
+
+def test_free_ports_lie_below_the_range_outgoing_connections_draw_from() -> None:
+    with open("/proc/sys/net/ipv4/ip_local_port_range", encoding="ascii") as f:
+        ephemeral = int(f.read().split()[0])
+    ports = [free_port() for _ in range(200)]
+    assert len(set(ports)) == 200, "a process is never handed the same port twice"
+    assert all(max(1024, ephemeral // 2) <= p < ephemeral for p in ports)
+    for port in ports[:20]:  # free when handed out
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", port))
