@@ -13,6 +13,7 @@ migrates owns the tables; ingest and the API connect as the runtime role.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import re
@@ -129,16 +130,37 @@ async def migrate(dsn: str, *, timescaledb: bool | None = None,
         try:
             applied = await _migrate_locked(conn, timescaledb, storage or {})
             if app_role is not None:
-                try:
-                    async with conn.transaction():
-                        await prepare_runtime_role(conn, app_role, app_password)
-                except RoleError as exc:
-                    raise MigrationError(str(exc)) from None
+                await _prepare_role(conn, app_role, app_password)
             return applied
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", LOCK_KEY)
     finally:
         await conn.close()
+
+
+#: Attempts at the runtime role's grants while something else changes the same catalogue rows.
+ROLE_ATTEMPTS: Final = 5
+
+
+async def _prepare_role(conn: asyncpg.Connection, role: str, password: str | None) -> None:
+    """The runtime role's privileges, in one transaction, tried again when PostgreSQL says
+    "tuple concurrently updated": a GRANT rewrites each table's catalogue row (a hypertable's
+    chunks' too) without a lock that waits for another writer of that row, so TimescaleDB's
+    background jobs (compression, aggregate refresh) or an operator's GRANT can make it fail
+    outright. The transaction changed nothing then; the next attempt sees the new row."""
+    for attempt in range(1, ROLE_ATTEMPTS + 1):
+        try:
+            async with conn.transaction():
+                await prepare_runtime_role(conn, role, password)
+            return
+        except RoleError as exc:
+            raise MigrationError(str(exc)) from None
+        except asyncpg.InternalServerError as exc:
+            if "tuple concurrently updated" not in str(exc) or attempt == ROLE_ATTEMPTS:
+                raise
+            log.info("granting the runtime role %r met a concurrent change of the catalogue "
+                     "(%s); trying again (%d of %d)", role, exc, attempt + 1, ROLE_ATTEMPTS)
+            await asyncio.sleep(0.05 * 2 ** attempt)
 
 
 async def _migrate_locked(conn: asyncpg.Connection, want_timescale: bool | None,

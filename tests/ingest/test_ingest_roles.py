@@ -3,6 +3,8 @@ use owns nothing, may only add to the records, and still does all their work."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -189,3 +191,39 @@ def test_the_scram_verifier_is_in_the_form_postgresql_stores() -> None:
     secret = scram_secret("pencil", salt=bytes(16))
     assert re.fullmatch(r"SCRAM-SHA-256\$4096:AAAAAAAAAAAAAAAAAAAAAA==\$[A-Za-z0-9+/]{43}=:"
                         r"[A-Za-z0-9+/]{43}=", secret)
+
+
+async def test_grants_are_tried_again_after_another_transaction_changed_the_same_table(
+        migrated: str, caplog: pytest.LogCaptureFixture) -> None:
+    """As a TimescaleDB job or an operator's GRANT can: PostgreSQL answers the second writer
+    of a table's catalogue row "tuple concurrently updated" instead of waiting."""
+    other = await asyncpg.connect(migrated)
+    watcher = await asyncpg.connect(migrated)
+    try:
+        held = other.transaction()
+        await held.start()
+        await other.execute("GRANT SELECT ON readings TO scg_app")
+        with caplog.at_level(logging.INFO, logger="ingest.schema.migrate"):
+            again = asyncio.create_task(migrate(migrated))
+            while not await watcher.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock' AND query LIKE '%REVOKE ALL ON ALL TABLES%'"):
+                assert not again.done(), again.result()
+                await asyncio.sleep(0.01)
+            await held.commit()
+            assert await again == []
+    finally:
+        await other.close()
+        await watcher.close()
+    retried = [r.getMessage() for r in caplog.records if "trying again" in r.getMessage()]
+    assert retried and retried[0].startswith(
+        "granting the runtime role 'scg_app' met a concurrent change of the catalogue (tuple "
+        "concurrently updated); trying again (2 of 5)")
+    conn = await asyncpg.connect(migrated)
+    try:
+        held_now = {p for p in ("SELECT", "INSERT", "UPDATE", "DELETE")
+                    if await conn.fetchval("SELECT has_table_privilege('scg_app', 'readings', "
+                                           "$1)", p)}
+        assert held_now == set(RUNTIME_PRIVILEGES["readings"]), "exactly its rule, once more"
+    finally:
+        await conn.close()
