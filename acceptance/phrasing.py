@@ -63,6 +63,7 @@ REASON_WORDS: Final[dict[str, str]] = {
     "not_metered": "统计期内无电量读数", "metered_too_short": "电量读数不足一天",
     "never_online": "统计窗口内从未联网（含拒绝平台凭据）",
     "gateway_offline": "网关离线、统计窗口内未能观测",
+    "not_yet_connected": "统计窗口内尚未接入平台、未能观测",
 }
 #: Reasons that only mean "not in this figure" (or, for the unregistered ones, are said
 #: apart from the shortfall).

@@ -6,7 +6,8 @@ rollup table on plain PostgreSQL, a continuous aggregate on TimescaleDB; same co
 the partial hours at either end from `device_state_intervals`, and the time after each
 device's latest state change (not yet an interval) from `device_status`. The time each
 device's gateway was offline (`gateway_status_changes`: from a last will to the next
-birth) is then taken out of the state seconds and reported apart. For the cameras, the
+birth) is then taken out of the state seconds and reported apart, and so is the time
+before scg first heard of each device or its gateway (`first_heard`). For the cameras, the
 degraded time in which they refused our credentials is found apart (access_spans.py): it
 answered the gateway but is not networked.
 """
@@ -88,11 +89,36 @@ async def load_availability(conn: Connection, community: str,
             seconds[device][state] -= sum(_overlap((since, end), s) for s in spans)
     for device, state, secs in await _piece_seconds(conn, community, during):
         seconds[device][state] -= secs
+    heard = await first_heard(conn, community, gateway_of)
     total = window.total_seconds()
     return [DeviceAvailability(device, total, seconds[device]["online"],
                                seconds[device]["degraded"], seconds[device]["offline"],
-                               seconds[device]["unknown"], gateway_s[device])
+                               seconds[device]["unknown"], gateway_s[device],
+                               before_connection_s=round(_overlap((start, heard[device]),
+                                                                  (start, end)), 3)
+                               if device in heard else 0.0)
             for device in ids]
+
+
+async def first_heard(conn: Connection, community: str,
+                      gateway_of: Mapping[str, str | None]) -> dict[str, datetime]:
+    """device -> the first time scg heard of it or of its gateway: the gateway's first birth
+    or will, or the device's first state. Devices of which nothing was heard are absent:
+    their whole window is observed, so a camera nobody connected counts against the rate.
+    (State intervals older than the retention are gone; a window reaching past it starts
+    from the oldest kept.)"""
+    ids = sorted(gateway_of)
+    return {r["device"]: r["first"] for r in await conn.fetch(
+        """SELECT t.device,
+                  least((SELECT min(at) FROM gateway_status_changes g
+                         WHERE g.community = $1 AND g.gateway = t.gateway),
+                        (SELECT min(start) FROM device_state_intervals p
+                         WHERE p.community = $1 AND p.device = t.device),
+                        (SELECT since FROM device_status s
+                         WHERE s.community = $1 AND s.device = t.device
+                           AND s.state IS NOT NULL)) AS first
+           FROM unnest($2::text[], $3::text[]) AS t(device, gateway)""",
+        community, ids, [gateway_of[d] for d in ids]) if r["first"] is not None}
 
 
 async def _piece_seconds(conn: Connection, community: str,

@@ -56,7 +56,7 @@ _NOT_NETWORKED: Final = ("unreachable", "wrong_password")
 _BAD_PICTURE: Final = ("black", "blank", "frozen", "corrupt_jpeg")
 
 
-def status_for(numerator: int, denominator: int, threshold: float | None) -> str:
+def status_for(numerator: float, denominator: float, threshold: float | None) -> str:
     """pass / fail against a percentage, exactly; no_data with nothing to count."""
     if threshold is None:
         return "not_required"
@@ -113,9 +113,13 @@ class ExpectedFigure:
 @dataclass(frozen=True, slots=True)
 class ExpectedWindowedRate:
     """The windowed networked rate: answering seconds ÷ observed seconds of the key-position
-    cameras over 7 days. Time before a camera's first report counts as not online, so a
-    demo that has run less than about six of the last seven days fails both tiers; the
-    seconds grow as it runs, so only the devices, the bounds and the verdict are planned."""
+    cameras over 7 days. Observation starts when the demo's gateway first reached scg, and
+    the time between two runs (the gateway's will to its next birth) is not observed, so
+    the rate approaches networked ÷ cameras from below as the demo runs (the seconds each
+    camera took to answer after the gateway came up count against it). The seconds grow,
+    so the devices, the bounds and a verdict that agrees with the served seconds are
+    planned: the growth tier (95 %) fails; the basic tier (90 %) passes once the start-up
+    seconds weigh little enough."""
 
     id: str
     cameras: int
@@ -137,8 +141,17 @@ class ExpectedWindowedRate:
         if len(devices.get("numerator", [])) != self.networked:
             out.append(f"{len(devices.get('numerator', []))} cameras ever online, expected "
                        f"{self.networked}")
-        if got.get("status") != {"basic": "fail", "growth": "fail"}:
-            out.append(f"status {got.get('status')}, expected fail on both tiers")
+        if isinstance(num, int | float) and isinstance(den, int | float):
+            basic_t, growth_t = THRESHOLDS["video_networked_rate"]
+            want = {"basic": status_for(num, den, basic_t),
+                    "growth": status_for(num, den, growth_t)}
+            if want["growth"] != "fail":
+                # 22 of 24 is 91.7 %: the cameras share one gateway, so each is observed
+                # for about as long, give or take the seconds each took to first answer.
+                out.append(f"{num} s of {den} s meet the growth tier, which {self.networked} "
+                           f"of {self.cameras} cameras cannot")
+            if got.get("status") != want:
+                out.append(f"status {got.get('status')}, expected {want} for these seconds")
         return [f"{self.id}: {p} ({self.why})" for p in out]
 
 

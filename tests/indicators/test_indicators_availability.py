@@ -73,6 +73,7 @@ def _figures(result: object) -> dict[str, object]:
     return {"numerator": result.numerator,  # type: ignore[attr-defined]
             "denominator": result.denominator,  # type: ignore[attr-defined]
             "gateway_offline_s": details["gateway_offline_s"],
+            "before_connection_s": details["before_connection_s"],
             "devices": details["devices"]}
 
 
@@ -80,24 +81,29 @@ def _expected() -> dict[str, object]:
     hour = 3600.0
     return {
         # cam-a online 1.5 + 6.25 + 13.5 = 21.25 h, 1.5 h of it behind the gateway's
-        # outage, and degraded (answering, so counted) 0.75 h; cam-b online 12.5 h;
-        # cam-c never.
+        # outage, and degraded (answering, so counted) 0.75 h; cam-b online 12.5 h, and
+        # nothing was heard of it or its gateway before 12h; cam-c never, and nothing was
+        # ever heard of it, so its whole window counts.
         "numerator": (19.75 + 0.75 + 12.5) * hour,
-        "denominator": (22.5 + 24 + 24) * hour,
+        "denominator": (22.5 + 12.5 + 24) * hour,
         "gateway_offline_s": 1.5 * hour,
+        "before_connection_s": 11.5 * hour,
         "devices": {
             "cam-a": {"online_s": 19.75 * hour, "degraded_s": 0.75 * hour,
                       "refused_s": 0.0, "offline_s": 2 * hour, "unknown_s": 0.0,
                       "unreported_s": 0.0,
-                      "gateway_offline_s": 1.5 * hour, "observed_s": 22.5 * hour},
+                      "gateway_offline_s": 1.5 * hour, "before_connection_s": 0.0,
+                      "observed_s": 22.5 * hour},
             "cam-b": {"online_s": 12.5 * hour, "degraded_s": 0.0, "refused_s": 0.0,
                       "offline_s": 0.0,
-                      "unknown_s": 0.0, "unreported_s": 11.5 * hour,
-                      "gateway_offline_s": 0.0, "observed_s": 24 * hour},
+                      "unknown_s": 0.0, "unreported_s": 0.0,
+                      "gateway_offline_s": 0.0, "before_connection_s": 11.5 * hour,
+                      "observed_s": 12.5 * hour},
             "cam-c": {"online_s": 0.0, "degraded_s": 0.0, "refused_s": 0.0,
                       "offline_s": 0.0,
                       "unknown_s": 0.0, "unreported_s": 24 * hour,
-                      "gateway_offline_s": 0.0, "observed_s": 24 * hour},
+                      "gateway_offline_s": 0.0, "before_connection_s": 0.0,
+                      "observed_s": 24 * hour},
         },
     }
 
@@ -108,8 +114,9 @@ async def test_windowed_networked_rate_matches_the_hand_computed_figure(
     result = await video_networked_time_rate(conn, "av", AS_OF, WINDOW)
     assert result.id == INDICATOR_ID
     assert _figures(result) == _expected()
-    assert result.value == 46.8  # 33 h / 70.5 h = 46.81 %, truncated
-    assert result.breakdown == {"never_online": ("cam-c",), "gateway_offline": ()}
+    assert result.value == 55.9  # 33 h / 59 h = 55.93 %, truncated
+    assert result.breakdown == {"never_online": ("cam-c",), "gateway_offline": (),
+                                "not_yet_connected": ()}
     assert (result.window.start, result.window.end) == (AS_OF - WINDOW, AS_OF)
 
 
@@ -119,6 +126,29 @@ async def test_the_same_history_in_order_gives_the_same_figures(
     await _load(conn, [batches[2] + batches[0], batches[1]])
     result = await video_networked_time_rate(conn, "av", AS_OF, WINDOW)
     assert _figures(result) == _expected()
+
+
+async def test_time_before_scg_heard_of_a_gateway_is_not_observed(
+        conn: asyncpg.Connection) -> None:
+    """A community connected during the window: av-gw1 is born at 20h and cam-a answers a
+    minute later; the 19.5 h before are neither online nor offline. Nothing was ever heard
+    of cam-b, av-gw2 or cam-c: their whole window counts against them. As of 19h, nothing
+    of av-gw1 had been heard yet: cam-a is observed not at all."""
+    await _load(conn, [[status_msg(True, community="av", gateway="av-gw1", t=T0 + 20 * H),
+                        _states(1, "av-gw1",
+                                ("cam-a", DeviceState.ONLINE, 20 * H + timedelta(minutes=1)))]])
+    result = await video_networked_time_rate(conn, "av", AS_OF, WINDOW)
+    hour, cam_a = 3600.0, result.details["devices"]["cam-a"]
+    assert (cam_a["before_connection_s"], cam_a["observed_s"], cam_a["online_s"],
+            cam_a["unreported_s"]) == (19.5 * hour, 4.5 * hour, 4.5 * hour - 60, 60.0)
+    assert (result.numerator, result.denominator) == (4.5 * hour - 60, (4.5 + 24 + 24) * hour)
+    assert result.breakdown["never_online"] == ("cam-b", "cam-c")
+
+    before = await video_networked_time_rate(conn, "av", T0 + 19 * H, WINDOW)
+    assert before.details["devices"]["cam-a"]["observed_s"] == 0.0
+    assert before.breakdown == {"never_online": ("cam-b", "cam-c"), "gateway_offline": (),
+                                "not_yet_connected": ("cam-a",)}
+    assert before.denominator == 48 * hour
 
 
 REFUSED = ("wrong credentials: camera answered NotAuthorized (user 'admin'); check "
@@ -137,7 +167,8 @@ async def test_time_a_camera_refused_our_credentials_is_not_networked(
     """As the live rate judges a moment: degraded with a refusal as its reason, or after an
     `auth` probe until the next probe. cam-a: an auth probe at 10:30 inside its degraded
     spell (10:15-11), an ok probe at 10:45, an auth probe at 20h while online (no effect).
-    cam-b: degraded 14h-16h for wrong credentials, its gateway offline 15h-15:30."""
+    cam-b: degraded 14h-16h for wrong credentials, its gateway offline 15h-15:30 (its
+    first report at 12h is still the first heard of it)."""
     await _load(conn, [*_history(), [
         _probe(4, (10.5 * H, "auth"), (10.75 * H, "ok"), (20 * H, "auth")),
         msg(envelope(2, [state("cam-b", DeviceState.DEGRADED, T0 + 14 * H, REFUSED),
@@ -154,7 +185,7 @@ async def test_time_a_camera_refused_our_credentials_is_not_networked(
         "cam-c": (0.0, 0.0)}
     # cam-a 19.75 + 0.75 - 0.25 h; cam-b online 2 + 8.5 h, its refused 1.5 h not counted.
     assert result.numerator == (20.25 + 10.5) * hour
-    assert result.denominator == (22.5 + 23.5 + 24) * hour
+    assert result.denominator == (22.5 + 12 + 24) * hour
     assert result.numerator_devices == ("cam-a", "cam-b")
 
 

@@ -79,3 +79,18 @@ async def test_a_gateway_page_shows_the_release_its_birth_named(world: World) ->
         gw2 = await client.get("/communities/demo/gateways/demo-gw2")
     assert version.findall(gw1.text) == ["0.1.0"]
     assert version.findall(gw2.text) == ["未上报"]   # its status named no release
+
+
+@MODULE_LOOP
+async def test_the_windowed_rate_names_the_time_it_did_not_observe(world: World) -> None:
+    """vid-gw1 was born 3 hours ago with its cameras: of each of the 4 key-position
+    cameras' 7 days, the 165 hours before are not observed (not 7 days at 3 of 168 hours
+    online), and the page says so beside the window."""
+    async with browser(world.app, "admin.county") as (client, _):
+        page = text((await client.get(
+            "/communities/vid/indicators/video_networked_time_rate")).text)
+        served = {f["id"]: f for f in (await client.get(
+            "/api/communities/vid/indicators")).json()}["video_networked_time_rate"]
+    assert served["details"]["before_connection_s"] == 4 * 165 * 3600
+    assert "数值 75% （在线 9.0 / 观测 12.0 小时）" in page   # cam-03 offline
+    assert "不计观测 接入平台前 660.0 小时、网关离线 0.0 小时" in page
