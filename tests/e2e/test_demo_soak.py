@@ -84,8 +84,14 @@ class Demo:
         return {i["id"]: i for i in self.get("/api/communities/demo/indicators")}
 
     def get(self, path: str, **params: str) -> Any:
-        reply = httpx.get(f"http://127.0.0.1:{self.port}{path}", params=params,
-                          headers=self.headers, timeout=20)
+        try:
+            reply = httpx.get(f"http://127.0.0.1:{self.port}{path}", params=params,
+                              headers=self.headers, timeout=20)
+        except httpx.TransportError as e:
+            code = self.proc.poll()
+            exited = "not exited" if code is None else f"exited with code {code}"
+            raise AssertionError(f"GET {path}: {e!r}; the demo has {exited}:\n"
+                                 f"{self.output[-3000:]}") from e
         reply.raise_for_status()
         return reply.json()
 
