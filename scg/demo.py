@@ -76,20 +76,21 @@ def run_demo(args: argparse.Namespace) -> int:
     stack = Stack(state)
     signal.signal(signal.SIGTERM, _raise_stop)
     signal.signal(signal.SIGINT, _raise_stop)
+    code = 0
     try:
         token = _start(stack, listener)
         _watch(stack, DutyOfficer(f"http://127.0.0.1:{args.api_port}", "demo", token=token))
     except _Stop:
         print("\nscg demo: stopping …", flush=True)
     except RuntimeError as exc:
-        print(f"scg demo: {exc}", file=sys.stderr)
-        return 1
+        print(f"scg demo: {exc}", file=sys.stderr, flush=True)
+        code = 1
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         stack.stop_all()
         listener.close()
     print("scg demo: every process it started has stopped.")
-    return 0
+    return code
 
 
 def _start(stack: Stack, listener: socket.socket) -> str:
@@ -179,6 +180,9 @@ def _start(stack: Stack, listener: socket.socket) -> str:
           f"{field.households - field.modbus_meters} DL/T 645; {bad_meters} silent or "
           "answering garbage), 3 charging stations, 6 fire-alarm gateways (1 dead)")
     fire_control = _read(stack.wait_for_file("sim-gb26875", fire_ready))
+    # Up means connected: a gateway that cannot bind its ports or reach the broker says so
+    # now, not seconds after the demo said it was running.
+    stack.wait_for_log("gateway", "uplink connected")
     print(f"              a GB 26875 transmission device ({fire.device}) with "
           f"{len(fire.panels)} fire alarm controllers, dialling the gateway on port "
           f"{fire.port}, playing a 10-minute story (a fire in {fire.panels[1][1]}); steer it "
@@ -234,8 +238,8 @@ def _watch(stack: Stack, officer: DutyOfficer) -> None:
     while True:
         for name, proc in stack.procs.items():
             if proc.poll() is not None:
-                raise RuntimeError(f"{name} exited with code {proc.returncode}; see "
-                                   f"{stack.log(name)}")
+                raise RuntimeError(f"{name} exited with code {proc.returncode}; its last "
+                                   f"lines ({stack.log(name)}):\n{stack.tail(name)}")
         officer.round()
         if time.monotonic() >= next_maintenance:
             _maintain(stack)

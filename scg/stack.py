@@ -198,6 +198,13 @@ class Stack:
     def log(self, name: str) -> Path:
         return self.logs / f"{name}.log"
 
+    def tail(self, name: str, drain_s: float = 2.0) -> str:
+        """The last lines child `name` printed in this run, for saying why it exited: its
+        final lines may still be in the pipe, so wait up to `drain_s` for the output to end."""
+        output = self.outputs[name]
+        output.wait_closed(drain_s)
+        return output.tail()
+
     def wait_for_log(self, name: str, text: str, timeout: float = 30, after: int = 0) -> int:
         """Wait until a line containing `text` appears in what child `name` printed in
         this run (past byte offset `after` of this run's output); return where it ends.
@@ -226,7 +233,7 @@ class Stack:
             if proc.poll() is not None:
                 raise RuntimeError(f"{name} exited with code {proc.returncode} before writing "
                                    f"{path}; its last lines ({self.log(name)}):\n"
-                                   f"{self.outputs[name].tail()}")
+                                   f"{self.tail(name)}")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{name} did not write {path} within {timeout} s; its last "
                                    f"lines ({self.log(name)}):\n{self.outputs[name].tail()}")

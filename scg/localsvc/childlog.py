@@ -129,6 +129,12 @@ class ChildLog:
         with self._cond:
             return [line for end, line in self._recent if after < end <= until]
 
+    def wait_closed(self, timeout: float) -> bool:
+        """Wait until the child's output has ended (its last lines are in); False when
+        `timeout` passed first (a grandchild still holds the pipe)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self.closed, timeout)
+
     def tail(self, lines: int = 30) -> str:
         """The last lines of this run's output, for error messages."""
         with self._cond:

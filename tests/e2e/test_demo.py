@@ -4,6 +4,7 @@ leaves no process behind."""
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
@@ -118,3 +119,37 @@ def _scrape(url: str) -> str | None:
     except httpx.HTTPError:
         return None
     return r.text if r.status_code == 200 else None
+
+
+def test_a_child_that_dies_stops_the_demo_which_says_why(e2e_root: Path) -> None:
+    """The gateway killed while the demo runs: the demo names it, shows its last lines and
+    stops everything else, exiting 1."""
+    state = e2e_root / "demo"
+    demo = subprocess.Popen([sys.executable, "-m", "scg.cli", "demo", "--state-dir",
+                             str(state), "--api-port", str(free_port())],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(demo.stdout or []), daemon=True)
+    reader.start()
+    try:
+        wait_until(lambda: any("scg demo is running" in line for line in lines),
+                   "the demo to be up", timeout=120)
+        # Up means the gateway's uplink is connected (the demo waited for it).
+        assert "uplink connected" in (state / "logs" / "gateway.log").read_text()
+        started = descendants(demo.pid)
+        gateway = [pid for pid in started
+                   if b"gateway\0run" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        assert len(gateway) == 1, gateway
+        os.kill(gateway[0], signal.SIGKILL)
+        assert demo.wait(timeout=60) == 1
+    finally:
+        if demo.poll() is None:
+            demo.send_signal(signal.SIGINT)
+            demo.wait(timeout=60)
+        reader.join(10)
+    out = "".join(lines)
+    assert f"scg demo: gateway exited with code -9; its last lines ({state}/logs/gateway.log)" \
+        in out, out[-3000:]
+    assert "gateway.uplink: uplink connected" in out.split("its last lines")[1]
+    assert "every process it started has stopped" in out
+    assert [pid for pid in started if alive(pid)] == []
