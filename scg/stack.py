@@ -219,7 +219,7 @@ class Stack:
         except EOFError:
             code = proc.poll() if proc is not None else None
             raise RuntimeError(f"{name} exited with {code} before logging {text!r}; its last "
-                               f"lines ({self.log(name)}):\n{output.tail()}") from None
+                               f"lines ({self.log(name)}):\n{self.tail(name)}") from None
         except TimeoutError:
             raise RuntimeError(f"{name} did not log {text!r} within {timeout} s; its last "
                                f"lines ({self.log(name)}):\n{output.tail()}") from None
