@@ -64,6 +64,8 @@ def _api(args: argparse.Namespace) -> int:
     try:
         interval = _history_interval(args.history_interval)
         snapshots = evaluator_settings(args) if args.evaluator == "on" else None
+        if args.fd is not None:
+            _check_listening(args.fd)
     except CommandError as exc:
         print(f"scg {args.command}: {exc}", file=sys.stderr)
         return 2
@@ -89,6 +91,23 @@ def _api(args: argparse.Namespace) -> int:
     else:
         uvicorn.run(app, host=args.host, port=args.port, log_config=None)
     return 0
+
+
+def _check_listening(fd: int) -> None:
+    """--fd must name a socket this process inherited in the listening state; uvicorn
+    would otherwise stop with a traceback (EBADF) or wait for ever on accept."""
+    import socket
+
+    try:
+        with socket.socket(fileno=os.dup(fd)) as sock:
+            listening = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)
+    except OSError as exc:
+        raise CommandError(f"--fd {fd}: not an open socket in this process ({exc.strerror}); "
+                           "pass the descriptor of a listening socket the parent left open, "
+                           "or --host/--port to bind one") from None
+    if not listening:
+        raise CommandError(f"--fd {fd}: the socket is not listening; the parent must bind "
+                           "it and call listen() before starting scg api")
 
 
 def _history_interval(value: str) -> Any:

@@ -111,6 +111,27 @@ def test_api_on_an_unreachable_database_exits_2(capsys: pytest.CaptureFixture[st
     assert err.startswith("scg api: cannot reach the database")
 
 
+def test_api_on_a_descriptor_that_is_no_listening_socket_exits_2(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    import socket
+
+    code, _, err = run(capsys, "api", "--database-url", UNREACHABLE, "--fd", "999")
+    assert (code, err) == (2, "scg api: --fd 999: not an open socket in this process (Bad "
+                              "file descriptor); pass the descriptor of a listening socket "
+                              "the parent left open, or --host/--port to bind one\n")
+    with socket.socket() as unbound:
+        fd = unbound.fileno()
+        code, _, err = run(capsys, "api", "--database-url", UNREACHABLE, "--fd", str(fd))
+    assert (code, err) == (2, f"scg api: --fd {fd}: the socket is not "
+                              "listening; the parent must bind it and call listen() before "
+                              "starting scg api\n")
+    with open(tmp_path / "file", "w") as f:
+        code, _, err = run(capsys, "api", "--database-url", UNREACHABLE,
+                           "--fd", str(f.fileno()))
+    assert code == 2 and "not an open socket in this process (Socket operation on " \
+        "non-socket)" in err, err
+
+
 def test_commands_register_with_help_on_a_parent_parser() -> None:
     parser = argparse.ArgumentParser(prog="scg")
     register(parser.add_subparsers(dest="command"))
